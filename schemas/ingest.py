@@ -1,0 +1,56 @@
+"""Payloads of the service-token ingest endpoints (comments, platform messages)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, EmailStr, Field
+
+from schemas.common import Location, OptionalSafeText, SafeText, StrictModel
+
+
+class CommentAuthor(StrictModel):
+    id: str | None = Field(default=None, max_length=100)
+    name: OptionalSafeText = Field(default=None, max_length=200)
+
+
+class CommentIn(StrictModel):
+    network: str = Field(pattern=r"^(vk|ok|tg)$")
+    page_id: str = Field(min_length=1, max_length=200)
+    post_id: str = Field(min_length=1, max_length=100)
+    comment_id: str = Field(min_length=1, max_length=100)
+    author: CommentAuthor | None = None
+    text: SafeText = Field(min_length=1, max_length=10000)
+    created_at: AwareDatetime | None = None
+    reply_to: str | None = Field(default=None, max_length=100)
+
+
+class PlatformAuthor(StrictModel):
+    id: str | None = Field(default=None, max_length=100)
+    name: OptionalSafeText = Field(default=None, max_length=200)
+    email: EmailStr | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()\-]{5,32}$")
+
+
+class PlatformMessageIn(StrictModel):
+    external_id: str = Field(min_length=1, max_length=200)
+    category: str | None = Field(default=None, max_length=64)
+    text: SafeText = Field(min_length=1, max_length=10000)
+    address: OptionalSafeText = Field(default=None, max_length=500)
+    location: Location | None = None
+    created_at: AwareDatetime | None = None
+    author: PlatformAuthor | None = None
+    deadline: AwareDatetime | None = None
+    page_id: str | None = Field(default=None, max_length=200)
+
+
+class IngestResult(BaseModel):
+    id: uuid.UUID
+    status: str
+    duplicate: bool
+    received_at: datetime
+
+
+class IngestBatchResult(BaseModel):
+    items: list[IngestResult]

@@ -1,0 +1,124 @@
+"""Items (one citizen message each), their contact details and their append-only history."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from schemas.base import FAR_FUTURE, JSONType, UTCDateTime, new_uuid, utcnow
+
+BigIntId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Channel(StrEnum):
+    widget = "widget"
+    comment = "comment"
+    platform = "platform"
+
+
+class Status(StrEnum):
+    new = "new"
+    routed = "routed"
+    triage = "triage"
+    in_progress = "in_progress"
+    awaiting_citizen = "awaiting_citizen"
+    answered = "answered"
+    closed = "closed"
+    rejected = "rejected"
+    redirected = "redirected"
+    reopened = "reopened"
+
+
+class Priority(StrEnum):
+    normal = "normal"
+    high = "high"
+
+
+OPEN_STATUSES = (
+    Status.routed,
+    Status.triage,
+    Status.in_progress,
+    Status.awaiting_citizen,
+    Status.reopened,
+)
+
+
+def _dt(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+class Item(SQLModel, table=True):
+    __tablename__ = "item"
+    __table_args__ = (
+        UniqueConstraint("channel", "external_id"),
+        Index("ix_item_authority_due", "authority_code", "next_due_at", "id"),
+        Index("ix_item_status_created", "status", "created_at"),
+    )
+
+    id: uuid.UUID = Field(default_factory=new_uuid, primary_key=True)
+    channel: str = Field(max_length=16)
+    network: str | None = Field(default=None, max_length=16)
+    external_id: str = Field(max_length=300)
+    request_hash: str | None = Field(default=None, max_length=64)
+    page_id: str | None = Field(default=None, foreign_key="page.page_id", index=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    source: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    lat: float | None = None
+    lon: float | None = None
+    address: str | None = Field(default=None, max_length=500)
+    place: str | None = Field(default=None, max_length=200)
+    category_hint: str | None = Field(default=None, max_length=64)
+    category: str | None = Field(default=None, max_length=64)
+    priority: str = Field(default=Priority.normal, max_length=16)
+    actionable: bool | None = None
+    authority_code: str | None = Field(default=None, foreign_key="authority.code")
+    decision: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    status: str = Field(default=Status.new, max_length=24)
+    assignee_id: int | None = Field(default=None, foreign_key="app_user.id")
+    redirect_count: int = 0
+    received_at: datetime = _dt(default_factory=utcnow)
+    source_created_at: datetime | None = _dt(default=None)
+    created_at: datetime = _dt(default_factory=utcnow)
+    updated_at: datetime = _dt(default_factory=utcnow)
+    routed_at: datetime | None = _dt(default=None)
+    first_response_due_at: datetime | None = _dt(default=None)
+    resolution_due_at: datetime | None = _dt(default=None)
+    # The nearest pending deadline, or a far-future sentinel, so the queue is one index range scan.
+    next_due_at: datetime = _dt(default_factory=lambda: FAR_FUTURE)
+    first_responded_at: datetime | None = _dt(default=None)
+    answered_at: datetime | None = _dt(default=None)
+    closed_at: datetime | None = _dt(default=None)
+
+
+class Contact(SQLModel, table=True):
+    """Personal data kept apart from the text (152-FZ): masked in views, purged after retention."""
+
+    __tablename__ = "contact"
+
+    item_id: uuid.UUID = Field(foreign_key="item.id", primary_key=True)
+    name: str | None = Field(default=None, max_length=200)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=32)
+    author_external_id: str | None = Field(default=None, max_length=100)
+    consent: bool = False
+    created_at: datetime = _dt(default_factory=utcnow)
+    purged_at: datetime | None = _dt(default=None)
+
+
+class ItemEvent(SQLModel, table=True):
+    __tablename__ = "item_event"
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntId, primary_key=True))
+    item_id: uuid.UUID = Field(foreign_key="item.id", index=True)
+    at: datetime = _dt(default_factory=utcnow)
+    kind: str = Field(max_length=32)
+    actor: str = Field(default="system", max_length=64)
+    from_status: str | None = Field(default=None, max_length=24)
+    to_status: str | None = Field(default=None, max_length=24)
+    public: bool = False
+    data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))

@@ -1,0 +1,86 @@
+"""What responders, supervisors and operators see of items, and the bodies of their actions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from schemas.common import SafeText, StrictModel
+
+
+class MaskedContact(BaseModel):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    masked: bool = True
+
+
+class ItemSummary(BaseModel):
+    id: uuid.UUID
+    channel: str
+    page_id: str | None
+    text: str
+    status: str
+    category: str | None
+    priority: str
+    authority_code: str | None
+    place: str | None
+    assignee_id: int | None
+    received_at: datetime
+    first_response_due_at: datetime | None
+    resolution_due_at: datetime | None
+
+
+class ItemRead(ItemSummary):
+    network: str | None
+    external_id: str
+    category_hint: str | None
+    actionable: bool | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+    redirect_count: int
+    created_at: datetime
+    updated_at: datetime
+    routed_at: datetime | None
+    first_responded_at: datetime | None
+    answered_at: datetime | None
+    closed_at: datetime | None
+    decision: dict[str, Any] | None
+    contact: MaskedContact | None = None
+
+
+class EventRead(BaseModel):
+    id: int
+    at: datetime
+    kind: str
+    actor: str
+    from_status: str | None
+    to_status: str | None
+    public: bool
+    data: dict[str, Any]
+
+
+class ReplyIn(StrictModel):
+    text: SafeText = Field(min_length=1, max_length=10000)
+    final: bool = False
+
+
+class RedirectIn(StrictModel):
+    authority_code: str = Field(min_length=1, max_length=64)
+    reason: SafeText = Field(min_length=1, max_length=2000)
+
+
+class RequestInfoIn(StrictModel):
+    question: SafeText = Field(min_length=1, max_length=5000)
+
+
+class RejectIn(StrictModel):
+    reason: SafeText = Field(min_length=1, max_length=2000)
+
+
+class EmptyIn(StrictModel):
+    pass

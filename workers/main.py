@@ -1,0 +1,74 @@
+"""arq worker settings: jobs, the periodic sweep, and clients built once per process."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import structlog
+from arq import cron, func
+from arq.worker import Worker
+
+from schemas.jobs import ROUTE_ITEM, SWEEP
+from service.clients.redis import deserialize, redis_settings, serialize
+from service.config import Settings, get_settings
+from service.db import make_engine, make_sessionmaker
+from service.logging import configure_logging
+from workers import items
+from workers.context import WorkerContext
+
+log = structlog.get_logger()
+
+
+def _startup(settings: Settings) -> Any:
+    async def on_startup(ctx: WorkerContext) -> None:
+        ctx["settings"] = settings
+        ctx["engine"] = make_engine(settings, name="worker")
+        ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
+        log.info("worker.started")
+
+    return on_startup
+
+
+async def on_shutdown(ctx: WorkerContext) -> None:
+    await ctx["engine"].dispose()
+    log.info("worker.stopped")
+
+
+def worker_options(settings: Settings) -> dict[str, Any]:
+    every = max(1, min(59, settings.sweep_interval_s))
+    return {
+        "functions": [func(cast(Any, items.route), name=ROUTE_ITEM, max_tries=10, timeout=60)],
+        "cron_jobs": [
+            cron(
+                cast(Any, items.sweep),
+                name=SWEEP,
+                second=set(range(0, 60, every)),
+                run_at_startup=True,
+                unique=True,
+                timeout=60,
+                max_tries=1,
+            ),
+        ],
+        "on_startup": _startup(settings),
+        "on_shutdown": on_shutdown,
+        "redis_settings": redis_settings(settings.redis_url),
+        "job_serializer": serialize,
+        "job_deserializer": deserialize,
+        # Results are not business data; keep them briefly so the sweep can re-enqueue by id.
+        "keep_result": 60,
+        "poll_delay": 0.1,
+        "max_jobs": 20,
+        "health_check_interval": 15,
+        "handle_signals": True,
+    }
+
+
+def create_worker(settings: Settings | None = None, **overrides: Any) -> Worker:
+    settings = settings or get_settings()
+    return Worker(**{**worker_options(settings), **overrides})
+
+
+def run_worker() -> None:
+    settings = get_settings()
+    configure_logging(settings.log_level, json=settings.log_json)
+    create_worker(settings).run()
