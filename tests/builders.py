@@ -38,9 +38,10 @@ def comment(**overrides: Any) -> dict[str, Any]:
     }
 
 
-async def run_worker_burst(settings: Settings) -> None:
-    """Run the real arq worker until its queue is empty."""
-    worker = create_worker(settings, burst=True, handle_signals=False, poll_delay=0.05)
+async def run_worker_burst(settings: Settings, *, cron: bool = True) -> None:
+    """Run the real arq worker until its queue is empty (cron: also its start-up sweep)."""
+    extra: dict[str, Any] = {} if cron else {"cron_jobs": []}
+    worker = create_worker(settings, burst=True, handle_signals=False, poll_delay=0.05, **extra)
     try:
         await worker.main()
     finally:

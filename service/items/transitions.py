@@ -45,6 +45,6 @@ def check(action: str, current: str) -> Status | None:
         raise Conflict(
             f"cannot {action.replace('_', ' ')} an item in status {current!r}; "
             f"allowed from: {allowed}",
-            status=current,
+            current_status=current,
         )
     return target

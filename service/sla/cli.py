@@ -1,0 +1,78 @@
+"""`feedback-router sla ...`: check calendars and deadlines by hand (SPEC §5).
+
+    feedback-router sla deadline --start ISO --duration N --unit UNIT [--calendar CODE]
+
+prints the deadline alone, ISO 8601 with the calendar's offset. A naive --start is read in the
+calendar's time zone. Exit status 2 on bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from pathlib import Path
+
+from service.config import get_settings
+from service.sla.calendar import ALTAI_CODE
+from service.sla.deadlines import DurationUnit, compute_deadline
+from service.sla.production import ProductionCalendar
+from service.sla.registry import (
+    CalendarRegistry,
+    UnknownCalendarError,
+    default_registry,
+    load_production_calendar,
+)
+
+
+def main(argv: list[str], *, registry: CalendarRegistry | None = None) -> int:
+    """Run an `sla` subcommand; `argv` excludes the leading "sla".
+
+    Pass `registry` to offer calendars beyond `altai` and `24x7` (e.g. loaded from the DB).
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse has printed the usage or the help already
+        return exc.code if isinstance(exc.code, int) else 2
+    if args.command != "deadline":
+        parser.print_help(sys.stderr)
+        return 2
+    return _deadline(args, registry)
+
+
+def _deadline(args: argparse.Namespace, registry: CalendarRegistry | None) -> int:
+    try:
+        calendars = registry or default_registry(_production(args.calendar_csv))
+        calendar = calendars.get(args.calendar)
+        start = calendar.localize(dt.datetime.fromisoformat(args.start))
+        deadline = compute_deadline(start, args.duration, args.unit, calendar)
+    except (UnknownCalendarError, ValueError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        print(f"feedback-router sla deadline: {message}", file=sys.stderr)
+        return 2
+    print(deadline.isoformat())
+    return 0
+
+
+def _production(path: Path | None) -> ProductionCalendar:
+    return load_production_calendar(path or get_settings().catalog_dir / "calendar.csv")
+
+
+def _number(text: str) -> float:
+    value = float(text)
+    return int(value) if value.is_integer() else value
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="feedback-router sla")
+    commands = parser.add_subparsers(dest="command", required=True)
+    deadline = commands.add_parser("deadline", help="print the deadline of a clock")
+    deadline.add_argument("--start", required=True, help="ISO 8601; naive = calendar time")
+    deadline.add_argument("--duration", required=True, type=_number)
+    deadline.add_argument("--unit", required=True, choices=[unit.value for unit in DurationUnit])
+    deadline.add_argument("--calendar", default=ALTAI_CODE, help="altai (default), 24x7, ...")
+    deadline.add_argument(
+        "--calendar-csv", type=Path, default=None, help="production calendar CSV to use"
+    )
+    return parser

@@ -1,0 +1,27 @@
+"""Operations endpoints."""
+
+from __future__ import annotations
+
+
+async def test_healthz(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+
+
+async def test_readyz_checks_database_and_redis(client):
+    r = await client.get("/readyz")
+    assert r.status_code == 200
+    assert r.json()["checks"] == {"database": "ok", "redis": "ok"}
+
+
+async def test_metrics(client):
+    await client.get("/healthz")
+    r = await client.get("/metrics")
+    assert r.status_code == 200
+    assert "http_requests_total" in r.text
+
+
+async def test_openapi_lists_the_contract(client):
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for p in ("/api/v1/widget/reports", "/api/v1/queue", "/api/v1/items/{item_id}/reply",
+              "/api/v1/ingest/comments", "/api/v1/ingest/platform-messages"):
+        assert p in paths

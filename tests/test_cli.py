@@ -1,0 +1,56 @@
+"""The command line: users, catalog load, migrate."""
+
+from __future__ import annotations
+
+import json
+
+from sqlmodel import select
+
+from schemas.catalog import Authority
+from schemas.items import Item
+from tests.builders import widget_report
+from tests.conftest import CATALOG_DIR, run_cli
+
+
+async def test_users_create_prints_token_last(cli_env, client):
+    out = run_cli(cli_env, "users", "create", "--role", "responder", "--authority",
+                  "s_aleysky_kashinsky", "--name", "cli-user")
+    assert out.returncode == 0, out.stderr
+    token = out.stdout.strip().splitlines()[-1]
+    assert token.startswith("fr_") and " " not in token
+    r = await client.get("/api/v1/queue", headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200
+
+
+async def test_users_create_errors_are_clear(cli_env):
+    out = run_cli(cli_env, "users", "create", "--role", "responder", "--authority", "nope",
+                  "--name", "x")
+    assert out.returncode == 2
+    assert "unknown authority" in out.stderr
+
+
+async def test_catalog_reload_updates_without_touching_items(
+    cli_env, client, sessionmaker, tmp_path
+):
+    item_id = (await widget_report(client)).json()["id"]
+    for f in CATALOG_DIR.glob("*.csv"):
+        (tmp_path / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
+    auth = tmp_path / "authorities.csv"
+    auth.write_text(auth.read_text(encoding="utf-8").replace(
+        "Кашинский сельсовет,", "Кашинский сельсовет (нов.),"
+    ), encoding="utf-8")
+    out = run_cli(cli_env, "catalog", "load", str(tmp_path))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1])["authorities"] == 188
+    async with sessionmaker() as s:
+        kashino = await s.get(Authority, "s_aleysky_kashinsky")
+        items = (await s.exec(select(Item))).all()
+    assert kashino is not None and kashino.name.endswith("(нов.)")
+    assert [str(i.id) for i in items] == [item_id]
+    out = run_cli(cli_env, "catalog", "load", str(CATALOG_DIR))  # restore
+    assert out.returncode == 0
+
+
+def test_migrate_is_repeatable(cli_env):
+    out = run_cli(cli_env, "migrate")
+    assert out.returncode == 0, out.stderr

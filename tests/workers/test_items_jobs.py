@@ -1,0 +1,99 @@
+"""The worker end to end on real Redis: routing jobs, idempotency, and the sweep."""
+
+from __future__ import annotations
+
+import uuid
+
+from arq import create_pool
+
+from schemas.items import Item, ItemEvent
+from service.clients.redis import deserialize, redis_settings, serialize
+from tests.builders import run_worker_burst, widget_report
+from workers import items as jobs
+
+
+async def ctx_for(settings, sessionmaker) -> dict:
+    pool = await create_pool(redis_settings(settings.redis_url), job_serializer=serialize,
+                             job_deserializer=deserialize)
+    return {"settings": settings, "sessionmaker": sessionmaker, "redis": pool}
+
+
+async def load(sessionmaker, item_id: str) -> Item:
+    async with sessionmaker() as s:
+        item = await s.get(Item, uuid.UUID(item_id))
+    assert item is not None
+    return item
+
+
+async def events(sessionmaker, item_id: str) -> list[str]:
+    from sqlmodel import col, select
+
+    async with sessionmaker() as s:
+        stmt = (select(ItemEvent.kind).where(ItemEvent.item_id == uuid.UUID(item_id))
+                .order_by(col(ItemEvent.id)))
+        return list((await s.exec(stmt)).all())
+
+
+async def test_worker_routes_new_item(client, settings, sessionmaker):
+    r = await widget_report(client)
+    item_id = r.json()["id"]
+    assert (await load(sessionmaker, item_id)).status == "new"
+    await run_worker_burst(settings)
+    item = await load(sessionmaker, item_id)
+    assert item.status == "routed"
+    assert item.authority_code == "s_aleysky_kashinsky"
+    assert item.decision is not None and item.decision["reasons"]
+    assert item.first_response_due_at is not None and item.resolution_due_at is not None
+    assert item.first_response_due_at > item.received_at
+
+
+async def test_route_job_is_idempotent(client, settings, sessionmaker):
+    item_id = (await widget_report(client)).json()["id"]
+    ctx = await ctx_for(settings, sessionmaker)
+    try:
+        assert await jobs.route(ctx, item_id) == "routed"
+        assert await jobs.route(ctx, item_id) == "already"
+    finally:
+        await ctx["redis"].aclose()
+    assert await events(sessionmaker, item_id) == ["received", "routed"]
+
+
+async def test_missing_item_is_not_an_error(settings, sessionmaker):
+    ctx = await ctx_for(settings, sessionmaker)
+    try:
+        assert await jobs.route(ctx, str(uuid.uuid4())) == "missing"
+    finally:
+        await ctx["redis"].aclose()
+
+
+async def test_sweep_recovers_item_whose_job_redis_lost(client, settings, sessionmaker, redis):
+    item_id = (await widget_report(client)).json()["id"]
+    await redis.flushdb()  # Redis forgets the queued job
+    await run_worker_burst(settings, cron=False)
+    assert (await load(sessionmaker, item_id)).status == "new"
+    ctx = await ctx_for(settings, sessionmaker)
+    try:
+        assert await jobs.sweep(ctx) == 1
+    finally:
+        await ctx["redis"].aclose()
+    await run_worker_burst(settings)
+    assert (await load(sessionmaker, item_id)).status == "routed"
+    assert await events(sessionmaker, item_id) == ["received", "routed"]
+
+
+async def test_platform_message_without_page_goes_to_triage(client, settings, sessionmaker,
+                                                            make_user):
+    svc = await make_user("service", "op_tsur")
+    body = {"external_id": "pos-77", "text": "Нет воды третий день"}
+    r = await client.post("/api/v1/ingest/platform-messages", json=body, headers=svc)
+    await run_worker_burst(settings)
+    item = await load(sessionmaker, r.json()["id"])
+    assert item.status == "triage"
+    assert item.authority_code == "op_tsur"
+
+
+async def test_worker_start_up_sweep_recovers_lost_job(client, settings, sessionmaker, redis):
+    item_id = (await widget_report(client)).json()["id"]
+    await redis.flushdb()
+    await run_worker_burst(settings)  # the cron sweep runs at start-up, then the routing job
+    assert (await load(sessionmaker, item_id)).status == "routed"
