@@ -13,8 +13,17 @@ from tests.conftest import CATALOG_DIR, run_cli
 
 
 async def test_users_create_prints_token_last(cli_env, client):
-    out = run_cli(cli_env, "users", "create", "--role", "responder", "--authority",
-                  "s_aleysky_kashinsky", "--name", "cli-user")
+    out = run_cli(
+        cli_env,
+        "users",
+        "create",
+        "--role",
+        "responder",
+        "--authority",
+        "s_aleysky_kashinsky",
+        "--name",
+        "cli-user",
+    )
     assert out.returncode == 0, out.stderr
     token = out.stdout.strip().splitlines()[-1]
     assert token.startswith("fr_") and " " not in token
@@ -23,8 +32,9 @@ async def test_users_create_prints_token_last(cli_env, client):
 
 
 async def test_users_create_errors_are_clear(cli_env):
-    out = run_cli(cli_env, "users", "create", "--role", "responder", "--authority", "nope",
-                  "--name", "x")
+    out = run_cli(
+        cli_env, "users", "create", "--role", "responder", "--authority", "nope", "--name", "x"
+    )
     assert out.returncode == 2
     assert "unknown authority" in out.stderr
 
@@ -36,9 +46,12 @@ async def test_catalog_reload_updates_without_touching_items(
     for f in CATALOG_DIR.glob("*.csv"):
         (tmp_path / f.name).write_text(f.read_text(encoding="utf-8"), encoding="utf-8")
     auth = tmp_path / "authorities.csv"
-    auth.write_text(auth.read_text(encoding="utf-8").replace(
-        "Кашинский сельсовет,", "Кашинский сельсовет (нов.),"
-    ), encoding="utf-8")
+    auth.write_text(
+        auth.read_text(encoding="utf-8").replace(
+            "Кашинский сельсовет,", "Кашинский сельсовет (нов.),"
+        ),
+        encoding="utf-8",
+    )
     out = run_cli(cli_env, "catalog", "load", str(tmp_path))
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout.strip().splitlines()[-1])["authorities"] == 188

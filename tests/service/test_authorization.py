@@ -44,8 +44,9 @@ async def test_hidden_roles_get_404_and_change_nothing(
     before = (await client.get(f"/api/v1/items/{item_id}/events", headers=owner)).json()
     for role, authority in HIDDEN:
         headers = await make_user(role, authority)
-        r = await client.request(method, f"/api/v1/items/{item_id}{suffix}", headers=headers,
-                                 json=body)
+        r = await client.request(
+            method, f"/api/v1/items/{item_id}{suffix}", headers=headers, json=body
+        )
         assert r.status_code == 404, (role, authority, suffix, r.status_code)
     after = (await client.get(f"/api/v1/items/{item_id}/events", headers=owner)).json()
     assert after == before
@@ -56,8 +57,9 @@ async def test_visible_roles_reach_the_item(client, settings, make_user, method,
     for role, authority in VISIBLE:
         item_id = await routed_item(client, settings)
         headers = await make_user(role, authority)
-        r = await client.request(method, f"/api/v1/items/{item_id}{suffix}", headers=headers,
-                                 json=body)
+        r = await client.request(
+            method, f"/api/v1/items/{item_id}{suffix}", headers=headers, json=body
+        )
         # 409 means the state machine answered: the user reached the item.
         assert r.status_code in (200, 409), (role, authority, suffix, r.status_code, r.text)
 

@@ -22,6 +22,11 @@ async def test_metrics(client):
 
 async def test_openapi_lists_the_contract(client):
     paths = (await client.get("/openapi.json")).json()["paths"]
-    for p in ("/api/v1/widget/reports", "/api/v1/queue", "/api/v1/items/{item_id}/reply",
-              "/api/v1/ingest/comments", "/api/v1/ingest/platform-messages"):
+    for p in (
+        "/api/v1/widget/reports",
+        "/api/v1/queue",
+        "/api/v1/items/{item_id}/reply",
+        "/api/v1/ingest/comments",
+        "/api/v1/ingest/platform-messages",
+    ):
         assert p in paths

@@ -11,9 +11,11 @@ from schemas.items import Contact, Item
 from tests.builders import comment
 
 PLATFORM = {
-    "external_id": "pos-1", "category": "roads_potholes",
+    "external_id": "pos-1",
+    "category": "roads_potholes",
     "text": "На центральной улице ямы, проехать невозможно",
-    "address": "Алейский район, с. Кашино", "location": {"lat": 52.5, "lon": 82.8},
+    "address": "Алейский район, с. Кашино",
+    "location": {"lat": 52.5, "lon": 82.8},
     "created_at": "2026-11-20T10:00:00+07:00",
     "author": {"id": "esia-1", "name": "Пётр", "email": "petr@mail.ru"},
     "deadline": "2026-12-20T18:00:00+07:00",
@@ -32,8 +34,9 @@ class TestAuth:
         assert r.headers["content-type"].startswith("application/problem+json")
 
     async def test_unknown_token(self, client):
-        r = await client.post("/api/v1/ingest/comments", json=comment(),
-                              headers={"Authorization": "Bearer fr_nope"})
+        r = await client.post(
+            "/api/v1/ingest/comments", json=comment(), headers={"Authorization": "Bearer fr_nope"}
+        )
         assert r.status_code == 401
 
     async def test_responder_token_is_forbidden(self, client, make_user):
@@ -84,8 +87,13 @@ class TestComments:
 
     async def test_validation(self, client, make_user):
         svc = await make_user("service", "op_tsur")
-        for bad in (comment(network="fb"), comment(page_id="vk:club_nope"), comment(text=""),
-                    comment(created_at="2026-11-20T10:00:00"), {"text": "x"}):
+        for bad in (
+            comment(network="fb"),
+            comment(page_id="vk:club_nope"),
+            comment(text=""),
+            comment(created_at="2026-11-20T10:00:00"),
+            {"text": "x"},
+        ):
             r = await client.post("/api/v1/ingest/comments", json=bad, headers=svc)
             assert r.status_code == 422, (bad, r.text)
         r = await client.post("/api/v1/ingest/comments", json=[comment()] * 501, headers=svc)

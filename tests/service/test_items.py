@@ -31,8 +31,7 @@ class TestQueue:
         assert item["first_response_due_at"] and item["resolution_due_at"]
 
     async def test_order_filters_and_cursor(self, client, settings, make_user):
-        ids = [await routed_item(client, settings, text=f"фонарь не горит {n}")
-               for n in range(5)]
+        ids = [await routed_item(client, settings, text=f"фонарь не горит {n}") for n in range(5)]
         staff = await make_user("responder", "s_aleysky_kashinsky")
         seen, cursor = [], None
         while True:
@@ -77,8 +76,7 @@ class TestLifecycle:
         assert (await act(client, item_id, "reopen", staff)).json()["status"] == "reopened"
         events = (await client.get(f"/api/v1/items/{item_id}/events", headers=staff)).json()
         kinds = [e["kind"] for e in events]
-        assert kinds == ["received", "routed", "claimed", "reply", "reply", "resolved",
-                         "reopened"]
+        assert kinds == ["received", "routed", "claimed", "reply", "reply", "resolved", "reopened"]
         assert [e["to_status"] for e in events][-1] == "reopened"
         assert all(e["from_status"] for e in events[1:])
 
@@ -94,14 +92,20 @@ class TestLifecycle:
         item_id = await routed_item(client, settings)
         staff = await make_user("responder", "s_aleysky_kashinsky")
         district = await make_user("responder", "d_aleysky")
-        r = await act(client, item_id, "redirect", staff,
-                      {"authority_code": "d_aleysky", "reason": "дорога районная"})
+        r = await act(
+            client,
+            item_id,
+            "redirect",
+            staff,
+            {"authority_code": "d_aleysky", "reason": "дорога районная"},
+        )
         assert r.json()["status"] == "routed" and r.json()["redirect_count"] == 1
         assert (await client.get(f"/api/v1/items/{item_id}", headers=staff)).status_code == 404
         q = (await client.get("/api/v1/queue", headers=district)).json()["items"]
         assert [i["id"] for i in q] == [item_id]
-        bad = await act(client, item_id, "redirect", district,
-                        {"authority_code": "nope", "reason": "x"})
+        bad = await act(
+            client, item_id, "redirect", district, {"authority_code": "nope", "reason": "x"}
+        )
         assert bad.status_code == 422
 
     async def test_reject_needs_reason(self, client, settings, make_user):
@@ -127,8 +131,11 @@ class TestInvalidTransitions:
     async def test_409_with_reason(self, client, settings, make_user, setup, action, body):
         item_id = await routed_item(client, settings)
         staff = await make_user("responder", "s_aleysky_kashinsky")
-        steps = {"claim": ("claim", None), "final": ("reply", {"text": "ok", "final": True}),
-                 "reject": ("reject", {"reason": "спам"})}
+        steps = {
+            "claim": ("claim", None),
+            "final": ("reply", {"text": "ok", "final": True}),
+            "reject": ("reject", {"reason": "спам"}),
+        }
         for step in setup:
             name, step_body = steps[step]
             assert (await act(client, item_id, name, staff, step_body)).status_code == 200

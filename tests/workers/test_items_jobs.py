@@ -13,8 +13,9 @@ from workers import items as jobs
 
 
 async def ctx_for(settings, sessionmaker) -> dict:
-    pool = await create_pool(redis_settings(settings.redis_url), job_serializer=serialize,
-                             job_deserializer=deserialize)
+    pool = await create_pool(
+        redis_settings(settings.redis_url), job_serializer=serialize, job_deserializer=deserialize
+    )
     return {"settings": settings, "sessionmaker": sessionmaker, "redis": pool}
 
 
@@ -29,8 +30,11 @@ async def events(sessionmaker, item_id: str) -> list[str]:
     from sqlmodel import col, select
 
     async with sessionmaker() as s:
-        stmt = (select(ItemEvent.kind).where(ItemEvent.item_id == uuid.UUID(item_id))
-                .order_by(col(ItemEvent.id)))
+        stmt = (
+            select(ItemEvent.kind)
+            .where(ItemEvent.item_id == uuid.UUID(item_id))
+            .order_by(col(ItemEvent.id))
+        )
         return list((await s.exec(stmt)).all())
 
 
@@ -81,8 +85,9 @@ async def test_sweep_recovers_item_whose_job_redis_lost(client, settings, sessio
     assert await events(sessionmaker, item_id) == ["received", "routed"]
 
 
-async def test_platform_message_without_page_goes_to_triage(client, settings, sessionmaker,
-                                                            make_user):
+async def test_platform_message_without_page_goes_to_triage(
+    client, settings, sessionmaker, make_user
+):
     svc = await make_user("service", "op_tsur")
     body = {"external_id": "pos-77", "text": "Нет воды третий день"}
     r = await client.post("/api/v1/ingest/platform-messages", json=body, headers=svc)
