@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from schemas.base import FAR_FUTURE, JSONType, UTCDateTime, new_uuid, utcnow
@@ -58,6 +58,13 @@ class Item(SQLModel, table=True):
         UniqueConstraint("channel", "external_id"),
         Index("ix_item_authority_due", "authority_code", "next_due_at", "id"),
         Index("ix_item_status_created", "status", "created_at"),
+        # The SLA due query: only items with a pending SLA moment are in this index.
+        Index(
+            "ix_item_sla_next_check",
+            "sla_next_check_at",
+            postgresql_where=text("sla_next_check_at IS NOT NULL"),
+            sqlite_where=text("sla_next_check_at IS NOT NULL"),
+        ),
     )
 
     id: uuid.UUID = Field(default_factory=new_uuid, primary_key=True)
@@ -93,6 +100,11 @@ class Item(SQLModel, table=True):
     first_responded_at: datetime | None = _dt(default=None)
     answered_at: datetime | None = _dt(default=None)
     closed_at: datetime | None = _dt(default=None)
+    # SLA state pinned when the clocks attach: policy id/version, units, calendar, pauses.
+    sla: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
+    # The next moment the SLA engine must look at this item (warning, breach, escalation,
+    # pause expiry); NULL when nothing is pending.
+    sla_next_check_at: datetime | None = _dt(default=None)
 
 
 class Contact(SQLModel, table=True):

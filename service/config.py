@@ -54,6 +54,16 @@ class Settings(BaseSettings):
     triage_confidence: float = 0.55
     place_max_distance_km: float = 25.0
     alert_allow_private_targets: bool = False
+    sla_sweep_interval_s: int = 5
+    delivery_lease_s: int = 60
+    smtp_host: str = ""
+    smtp_port: int = 25
+    smtp_sender: str = "feedback-router@localhost"
+    smtp_username: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    telegram_bot_token: str = ""
+    telegram_api_base: str = "https://api.telegram.org"
     pii_retention_days: int = 1825
     # Signs widget tracking tokens; generated into var/ on a development machine if unset.
     secret_key: str = ""

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from service.alerts.router import router as alerts_router
 from service.clients.redis import QueueClient
 from service.config import Settings, get_settings, resolve_secret_key
 from service.db import make_engine, make_sessionmaker
@@ -17,6 +18,7 @@ from service.ingest.router import router as ingest_router
 from service.items.router import router as items_router
 from service.logging import configure_logging
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.sla.router import router as sla_router
 from service.widget.router import router as widget_router
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -46,7 +48,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (health_router, widget_router, ingest_router, items_router):
+    routers = (health_router, widget_router, ingest_router, items_router, sla_router, alerts_router)
+    for router in routers:
         app.include_router(router)
     app.add_middleware(
         CORSMiddleware,

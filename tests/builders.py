@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import time
 import uuid
 from typing import Any
 
@@ -38,13 +41,32 @@ def comment(**overrides: Any) -> dict[str, Any]:
     }
 
 
-async def run_worker_burst(settings: Settings, *, cron: bool = True) -> None:
-    """Run the real arq worker until its queue is empty (cron: also its start-up sweep)."""
+async def run_worker_burst(settings: Settings, *, cron: bool = True, timeout: float = 20) -> None:
+    """Run the real arq worker until no job is ready or running (deferred ones stay queued).
+
+    arq's own burst mode waits for deferred jobs too (SLA checks are deferred to deadlines).
+    """
     extra: dict[str, Any] = {} if cron else {"cron_jobs": []}
-    worker = create_worker(settings, burst=True, handle_signals=False, poll_delay=0.05, **extra)
+    worker = create_worker(settings, handle_signals=False, poll_delay=0.02, **extra)
+    task = asyncio.create_task(worker.main())
+    loop = asyncio.get_running_loop()
+    deadline, idle = loop.time() + timeout, 0
     try:
-        await worker.main()
+        while idle < 4:
+            if loop.time() > deadline:
+                raise TimeoutError("the worker did not become idle")
+            await asyncio.sleep(0.03)
+            if task.done():
+                task.result()
+            if worker._pool is None:
+                continue
+            ready = await worker.pool.zcount(worker.queue_name, "-inf", time.time() * 1000)
+            running = sum(not t.done() for t in worker.tasks.values())
+            idle = idle + 1 if ready == 0 and running == 0 else 0
     finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
         await worker.close()
 
 

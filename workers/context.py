@@ -18,6 +18,8 @@ class WorkerContext(TypedDict, total=False):
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
     redis: Any
+    alert_client: Any
+    senders: Any
     job_try: int
     job_id: str
 

@@ -13,6 +13,7 @@ from schemas.base import utcnow
 from schemas.items import Item, Status
 from schemas.jobs import ROUTE_ITEM, route_job_id
 from service.items.pipeline import route_item
+from service.sla.hooks import sla_context
 from workers.context import WorkerContext, job_uow
 
 log = structlog.get_logger()
@@ -20,7 +21,8 @@ log = structlog.get_logger()
 
 async def route(ctx: WorkerContext, item_id: str) -> str:
     async with job_uow(ctx) as uow:
-        outcome = await route_item(uow.session, uuid.UUID(item_id), utcnow())
+        sla = await sla_context(uow, ctx["settings"])
+        outcome = await route_item(uow, uuid.UUID(item_id), sla)
         await uow.commit()
     log.info("items.routed", item_id=item_id, outcome=outcome)
     return outcome

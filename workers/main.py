@@ -8,12 +8,15 @@ import structlog
 from arq import cron, func
 from arq.worker import Worker
 
-from schemas.jobs import ROUTE_ITEM, SWEEP
+from schemas.jobs import DELIVER_ALERT, ROUTE_ITEM, SLA_CHECK, SLA_SWEEP, SWEEP
+from service.alerts.mail import EmailSender
+from service.alerts.senders import Senders, TelegramSender, WebhookSender
+from service.alerts.transport import make_alert_client
 from service.clients.redis import deserialize, redis_settings, serialize
 from service.config import Settings, get_settings
 from service.db import make_engine, make_sessionmaker
 from service.logging import configure_logging
-from workers import items
+from workers import items, sla
 from workers.context import WorkerContext
 
 log = structlog.get_logger()
@@ -24,12 +27,37 @@ def _startup(settings: Settings) -> Any:
         ctx["settings"] = settings
         ctx["engine"] = make_engine(settings, name="worker")
         ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
+        ctx["alert_client"] = make_alert_client(allow_private=settings.alert_allow_private_targets)
+        ctx["senders"] = build_senders(settings, ctx["alert_client"])
         log.info("worker.started")
 
     return on_startup
 
 
+def build_senders(settings: Settings, client: Any) -> Senders:
+    private = settings.alert_allow_private_targets
+    telegram = None
+    if settings.telegram_bot_token:
+        telegram = TelegramSender(
+            client, settings.telegram_bot_token, api_base=settings.telegram_api_base
+        )
+    email = None
+    if settings.smtp_host:
+        email = EmailSender(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_sender,
+            username=settings.smtp_username or None,
+            password=settings.smtp_password or None,
+            starttls=settings.smtp_starttls,
+        )
+    return Senders(
+        webhook=WebhookSender(client, allow_private=private), email=email, telegram=telegram
+    )
+
+
 async def on_shutdown(ctx: WorkerContext) -> None:
+    await ctx["alert_client"].aclose()
     await ctx["engine"].dispose()
     log.info("worker.stopped")
 
@@ -37,12 +65,26 @@ async def on_shutdown(ctx: WorkerContext) -> None:
 def worker_options(settings: Settings) -> dict[str, Any]:
     every = max(1, min(59, settings.sweep_interval_s))
     return {
-        "functions": [func(cast(Any, items.route), name=ROUTE_ITEM, max_tries=10, timeout=60)],
+        "functions": [
+            func(cast(Any, items.route), name=ROUTE_ITEM, max_tries=10, timeout=60),
+            func(cast(Any, sla.check), name=SLA_CHECK, max_tries=10, timeout=30),
+            # An attempt is capped at 15 s by the senders; the lease outlives the job timeout.
+            func(cast(Any, sla.deliver), name=DELIVER_ALERT, max_tries=3, timeout=30),
+        ],
         "cron_jobs": [
             cron(
                 cast(Any, items.sweep),
                 name=SWEEP,
                 second=set(range(0, 60, every)),
+                run_at_startup=True,
+                unique=True,
+                timeout=60,
+                max_tries=1,
+            ),
+            cron(
+                cast(Any, sla.sweep),
+                name=SLA_SWEEP,
+                second=set(range(0, 60, max(1, min(59, settings.sla_sweep_interval_s)))),
                 run_at_startup=True,
                 unique=True,
                 timeout=60,

@@ -1,75 +1,47 @@
-"""Responder actions. Each checks the state machine, changes the item and appends an event."""
+"""Responder actions. Each checks the state machine, changes the item, moves its SLA clocks and
+appends an event; none commits (the router does, once)."""
 
 from __future__ import annotations
 
-from typing import Any
-
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from schemas.base import utcnow
 from schemas.catalog import Authority
 from schemas.items import Item, ItemEvent, Status
 from schemas.users import User
+from service.db import UnitOfWork
 from service.errors import Conflict, Unprocessable
 from service.items import transitions
-from service.items.deadlines import refresh_next_due
+from service.items.events import actor_of, record
+from service.sla import hooks
+from service.sla.hooks import SlaContext
 
 
-def actor_of(user: User | None) -> str:
-    return "system" if user is None else f"user:{user.id}"
-
-
-def record(
-    session: AsyncSession,
-    item: Item,
-    kind: str,
-    *,
-    actor: str,
-    to_status: str | None = None,
-    public: bool = False,
-    **data: Any,
-) -> ItemEvent:
-    """Append an event and apply the status change, keeping the audit trail complete."""
-    event = ItemEvent(
-        item_id=item.id,
-        kind=kind,
-        actor=actor,
-        from_status=item.status,
-        to_status=to_status or item.status,
-        public=public,
-        data=data,
-    )
-    if to_status is not None:
-        item.status = to_status
-    item.updated_at = event.at
-    refresh_next_due(item)
-    session.add(item)
-    session.add(event)
-    return event
-
-
-async def claim(session: AsyncSession, item: Item, user: User) -> Item:
+async def claim(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> Item:
     if item.status == Status.in_progress:
         if item.assignee_id == user.id:
             return item
         raise Conflict(f"the item is already claimed by user {item.assignee_id}")
     target = transitions.check("claim", item.status)
     item.assignee_id = user.id
-    record(session, item, "claimed", actor=actor_of(user), to_status=target)
+    hooks.on_resume(uow, item, sla)  # ends a request-info or redirect pause, if any
+    record(uow.session, item, "claimed", actor=actor_of(user), to_status=target)
     return item
 
 
-async def reply(session: AsyncSession, item: Item, user: User, text: str, final: bool) -> Item:
+async def reply(
+    uow: UnitOfWork, item: Item, user: User, sla: SlaContext, *, text: str, final: bool
+) -> Item:
     target = transitions.check("final_reply" if final else "reply", item.status)
-    now = utcnow()
     if item.first_responded_at is None:
-        item.first_responded_at = now
+        item.first_responded_at = sla.now
     if final:
-        item.answered_at = now
+        item.answered_at = sla.now
     if item.assignee_id is None:
         item.assignee_id = user.id
+    hooks.on_reply(uow, item, sla, final=final)
     record(
-        session,
+        uow.session,
         item,
         "reply",
         actor=actor_of(user),
@@ -81,38 +53,68 @@ async def reply(session: AsyncSession, item: Item, user: User, text: str, final:
     return item
 
 
+async def _ancestors(session: AsyncSession, code: str) -> list[str]:
+    chain = [code]
+    while (row := await session.get(Authority, chain[-1])) is not None and row.parent_code:
+        chain.append(row.parent_code)
+    return chain
+
+
+async def _bounce_target(session: AsyncSession, item: Item, target: str) -> str | None:
+    """A→B→A: the item goes to the lowest authority above both instead of bouncing back."""
+    stmt = (
+        select(ItemEvent.data)
+        .where(ItemEvent.item_id == item.id, ItemEvent.kind == "redirected")
+        .order_by(col(ItemEvent.id))
+    )
+    previous = {d.get("from_authority") for d in (await session.exec(stmt)).all()}
+    if target not in previous or item.authority_code is None:
+        return None
+    mine = await _ancestors(session, item.authority_code)
+    theirs = set(await _ancestors(session, target))
+    return next(
+        (code for code in mine if code in theirs and code != item.authority_code), "op_tsur"
+    )
+
+
 async def redirect(
-    session: AsyncSession, item: Item, user: User, authority_code: str, reason: str
+    uow: UnitOfWork, item: Item, user: User, sla: SlaContext, *, authority_code: str, reason: str
 ) -> Item:
     target = transitions.check("redirect", item.status)
-    if await session.get(Authority, authority_code) is None:
+    if await uow.session.get(Authority, authority_code) is None:
         raise Unprocessable(f"unknown authority {authority_code!r}", field="authority_code")
     if authority_code == item.authority_code:
         raise Conflict("the item already belongs to this authority")
-    previous = item.authority_code
-    item.authority_code = authority_code
+    bounce = await _bounce_target(uow.session, item, authority_code)
+    previous, item.authority_code = item.authority_code, bounce or authority_code
     item.assignee_id = None
     item.redirect_count += 1
-    item.routed_at = utcnow()
+    item.routed_at = sla.now
+    hooks.on_redirect(uow, item, sla)
     record(
-        session,
+        uow.session,
         item,
         "redirected",
         actor=actor_of(user),
         to_status=target,
         from_authority=previous,
-        to_authority=authority_code,
+        to_authority=item.authority_code,
+        requested=authority_code,
         reason=reason,
+        bounce=bounce is not None,
     )
     return item
 
 
-async def request_info(session: AsyncSession, item: Item, user: User, question: str) -> Item:
+async def request_info(
+    uow: UnitOfWork, item: Item, user: User, sla: SlaContext, *, question: str
+) -> Item:
     target = transitions.check("request_info", item.status)
     if item.assignee_id is None:
         item.assignee_id = user.id
+    hooks.on_pause(uow, item, sla)
     record(
-        session,
+        uow.session,
         item,
         "request_info",
         actor=actor_of(user),
@@ -123,24 +125,29 @@ async def request_info(session: AsyncSession, item: Item, user: User, question: 
     return item
 
 
-async def resolve(session: AsyncSession, item: Item, user: User) -> Item:
+async def resolve(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> Item:
     target = transitions.check("resolve", item.status)
-    item.closed_at = utcnow()
-    record(session, item, "resolved", actor=actor_of(user), to_status=target)
+    item.closed_at = sla.now
+    hooks.on_stop_all(uow, item, sla)
+    record(uow.session, item, "resolved", actor=actor_of(user), to_status=target)
     return item
 
 
-async def reject(session: AsyncSession, item: Item, user: User | None, reason: str) -> Item:
+async def reject(
+    uow: UnitOfWork, item: Item, user: User | None, sla: SlaContext, *, reason: str
+) -> Item:
     target = transitions.check("reject", item.status)
-    item.closed_at = utcnow()
-    record(session, item, "rejected", actor=actor_of(user), to_status=target, reason=reason)
+    item.closed_at = sla.now
+    hooks.on_stop_all(uow, item, sla)
+    record(uow.session, item, "rejected", actor=actor_of(user), to_status=target, reason=reason)
     return item
 
 
-async def reopen(session: AsyncSession, item: Item, user: User) -> Item:
+async def reopen(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> Item:
     target = transitions.check("reopen", item.status)
     item.answered_at = None
     item.closed_at = None
     item.assignee_id = None
-    record(session, item, "reopened", actor=actor_of(user), to_status=target)
+    hooks.on_reopen(uow, item, sla)
+    record(uow.session, item, "reopened", actor=actor_of(user), to_status=target)
     return item

@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 
 import structlog
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.catalog import Category, Page
 from schemas.items import Item, Status
-from service.items.actions import record
+from service.db import UnitOfWork
+from service.items.events import record
+from service.sla.hooks import SlaContext, attach_clocks
 
 log = structlog.get_logger()
 
 TRIAGE_AUTHORITY = "op_tsur"
-DEFAULT_FIRST_RESPONSE_H = 24
-DEFAULT_RESOLUTION_D = 30
 RULE_VERSION = "page-owner-0.1"
 
 
@@ -24,16 +23,9 @@ async def _category(session: AsyncSession, code: str | None) -> Category | None:
     return None if code is None else await session.get(Category, code)
 
 
-def set_deadlines(item: Item, category: Category | None, start: datetime) -> None:
-    """Defaults from the category on a 24×7 clock (the SLA engine refines this)."""
-    hours = category.first_response_hours if category else DEFAULT_FIRST_RESPONSE_H
-    days = category.resolution_days if category else DEFAULT_RESOLUTION_D
-    item.first_response_due_at = start + timedelta(hours=hours)
-    item.resolution_due_at = start + timedelta(days=days)
-
-
-async def route_item(session: AsyncSession, item_id: uuid.UUID, now: datetime) -> str:
+async def route_item(uow: UnitOfWork, item_id: uuid.UUID, sla: SlaContext) -> str:
     """Route a `new` item; anything else was processed already and is left alone."""
+    session = uow.session
     item = await session.get(Item, item_id, with_for_update=True)
     if item is None:
         log.warning("items.route.missing", item_id=str(item_id))
@@ -56,8 +48,8 @@ async def route_item(session: AsyncSession, item_id: uuid.UUID, now: datetime) -
         "status": "routed" if page else "triage",
     }
     item.authority_code = authority or TRIAGE_AUTHORITY
-    item.routed_at = now
-    set_deadlines(item, category, item.received_at)
+    item.routed_at = sla.now
+    await attach_clocks(uow, item, sla)
     record(
         session,
         item,

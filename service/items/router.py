@@ -22,6 +22,7 @@ from service.deps import StaffUser, UowDep
 from service.items import actions, views
 from service.items.dependencies import ItemDep, LockedItemDep
 from service.items.queue import QueueFilter, list_queue
+from service.sla.dependencies import SlaDep
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
 ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 404: {}, 409: {}, 422: {}}
@@ -56,56 +57,64 @@ async def get_events(item: ItemDep, uow: UowDep) -> list[EventRead]:
 
 @router.post("/items/{item_id}/claim", response_model=ItemRead, responses=ERRORS)
 async def claim(
-    item: LockedItemDep, uow: UowDep, user: StaffUser, _: EmptyIn | None = None
+    item: LockedItemDep, uow: UowDep, user: StaffUser, sla: SlaDep, _: EmptyIn | None = None
 ) -> ItemRead:
-    await actions.claim(uow.session, item, user)
+    await actions.claim(uow, item, user, sla)
     await uow.commit()
     return await views.detail(uow.session, item)
 
 
 @router.post("/items/{item_id}/reply", response_model=ItemRead, responses=ERRORS)
-async def reply(item: LockedItemDep, body: ReplyIn, uow: UowDep, user: StaffUser) -> ItemRead:
-    await actions.reply(uow.session, item, user, body.text, body.final)
+async def reply(
+    item: LockedItemDep, body: ReplyIn, uow: UowDep, user: StaffUser, sla: SlaDep
+) -> ItemRead:
+    await actions.reply(uow, item, user, sla, text=body.text, final=body.final)
     await uow.commit()
     return await views.detail(uow.session, item)
 
 
 @router.post("/items/{item_id}/redirect", response_model=ItemRead, responses=ERRORS)
-async def redirect(item: LockedItemDep, body: RedirectIn, uow: UowDep, user: StaffUser) -> ItemRead:
-    await actions.redirect(uow.session, item, user, body.authority_code, body.reason)
+async def redirect(
+    item: LockedItemDep, body: RedirectIn, uow: UowDep, user: StaffUser, sla: SlaDep
+) -> ItemRead:
+    await actions.redirect(
+        uow, item, user, sla, authority_code=body.authority_code, reason=body.reason
+    )
     await uow.commit()
     return await views.detail(uow.session, item)
 
 
 @router.post("/items/{item_id}/request-info", response_model=ItemRead, responses=ERRORS)
 async def request_info(
-    item: LockedItemDep, body: RequestInfoIn, uow: UowDep, user: StaffUser
+    item: LockedItemDep, body: RequestInfoIn, uow: UowDep, user: StaffUser, sla: SlaDep
 ) -> ItemRead:
-    await actions.request_info(uow.session, item, user, body.question)
+    await actions.request_info(uow, item, user, sla, question=body.question)
     await uow.commit()
     return await views.detail(uow.session, item)
 
 
 @router.post("/items/{item_id}/resolve", response_model=ItemRead, responses=ERRORS)
 async def resolve(
-    item: LockedItemDep, uow: UowDep, user: StaffUser, _: EmptyIn | None = None
+    item: LockedItemDep, uow: UowDep, user: StaffUser, sla: SlaDep, _: EmptyIn | None = None
 ) -> ItemRead:
-    await actions.resolve(uow.session, item, user)
+    await actions.resolve(uow, item, user, sla)
     await uow.commit()
     return await views.detail(uow.session, item)
 
 
 @router.post("/items/{item_id}/reject", response_model=ItemRead, responses=ERRORS)
-async def reject(item: LockedItemDep, body: RejectIn, uow: UowDep, user: StaffUser) -> ItemRead:
-    await actions.reject(uow.session, item, user, body.reason)
+async def reject(
+    item: LockedItemDep, body: RejectIn, uow: UowDep, user: StaffUser, sla: SlaDep
+) -> ItemRead:
+    await actions.reject(uow, item, user, sla, reason=body.reason)
     await uow.commit()
     return await views.detail(uow.session, item)
 
 
 @router.post("/items/{item_id}/reopen", response_model=ItemRead, responses=ERRORS)
 async def reopen(
-    item: LockedItemDep, uow: UowDep, user: StaffUser, _: EmptyIn | None = None
+    item: LockedItemDep, uow: UowDep, user: StaffUser, sla: SlaDep, _: EmptyIn | None = None
 ) -> ItemRead:
-    await actions.reopen(uow.session, item, user)
+    await actions.reopen(uow, item, user, sla)
     await uow.commit()
     return await views.detail(uow.session, item)

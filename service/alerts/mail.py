@@ -1,0 +1,114 @@
+"""E-mail alerts over SMTP with the standard library, run in a thread.
+
+smtplib over aiosmtplib: no new dependency, and a thread per message is cheap at alert volume.
+Every socket operation is bounded by `timeout`, so a stuck relay cannot hold the thread for long.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import smtplib
+import ssl
+import time
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime
+
+from service.alerts.messages import AlertMessage, email_text
+from service.alerts.outcome import DeliveryOutcome, Destination, elapsed_ms, short_error
+from service.alerts.ssrf import TargetRejected, normalize_email
+
+
+def build_email(message: AlertMessage, *, sender: str, recipient: str) -> EmailMessage:
+    subject, body = email_text(message)
+    email = EmailMessage(policy=SMTP)
+    email["From"] = sender
+    email["To"] = recipient
+    email["Subject"] = subject
+    email["Date"] = format_datetime(datetime.now(UTC))
+    # Stable across retries, so a mail client can fold a duplicate delivery into one.
+    domain = sender.rpartition("@")[2] or "feedback-router"
+    email["Message-ID"] = f"<{message.alert_id}@{domain}>"
+    email["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies, please
+    email["X-Alert-Id"] = message.alert_id
+    email.set_content(body, charset="utf-8")
+    return email
+
+
+def _refused_code(exc: smtplib.SMTPRecipientsRefused) -> int | None:
+    codes = [code for code, _ in exc.recipients.values()]
+    return codes[0] if codes else None
+
+
+def _smtp_failure(started: float, exc: Exception) -> DeliveryOutcome:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code = _refused_code(exc)
+    elif isinstance(exc, smtplib.SMTPResponseException):
+        code = exc.smtp_code
+    else:
+        # Connection refused, timeouts, disconnects: the relay may be back later.
+        error = f"{type(exc).__name__}: {exc}"
+        return DeliveryOutcome(ok=False, error=short_error(error), duration_ms=elapsed_ms(started))
+    permanent = code is not None and 500 <= code < 600  # SMTP 5yz = permanent, 4yz = transient
+    return DeliveryOutcome(
+        ok=False,
+        status_code=code,
+        permanent=permanent,
+        error=short_error(f"SMTP {code}: {exc}"),
+        duration_ms=elapsed_ms(started),
+    )
+
+
+class EmailSender:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        sender: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        starttls: bool = False,
+        timeout: float = 10.0,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self._host = host
+        self._port = port
+        self._sender = sender
+        self._username = username
+        self._password = password
+        self._starttls = starttls
+        self._timeout = timeout
+        self._ssl_context = ssl_context
+
+    def _send_sync(self, email: EmailMessage) -> None:
+        smtp = smtplib.SMTP(self._host, self._port, timeout=self._timeout)
+        try:
+            smtp.ehlo()
+            if self._starttls:
+                smtp.starttls(context=self._ssl_context or ssl.create_default_context())
+                smtp.ehlo()
+            if self._username is not None:
+                smtp.login(self._username, self._password or "")
+            smtp.send_message(email)
+        finally:
+            try:
+                smtp.quit()
+            except (smtplib.SMTPException, OSError):
+                # The message was accepted (or already failed): a rude QUIT changes neither.
+                smtp.close()
+
+    async def send(self, message: AlertMessage, destination: Destination) -> DeliveryOutcome:
+        started = time.monotonic()
+        try:
+            recipient = normalize_email(destination.target)
+        except TargetRejected as exc:
+            error = short_error(str(exc))
+            return DeliveryOutcome(ok=False, permanent=True, attempted=False, error=error)
+        email = build_email(message, sender=self._sender, recipient=recipient)
+        try:
+            await asyncio.to_thread(self._send_sync, email)
+        except (smtplib.SMTPException, OSError) as exc:
+            return _smtp_failure(started, exc)
+        return DeliveryOutcome(ok=True, status_code=250, duration_ms=elapsed_ms(started))

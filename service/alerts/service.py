@@ -1,0 +1,149 @@
+"""Alert deliveries in the database: a lease per attempt, the outcome, retries, dead letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from schemas.catalog import Authority
+from schemas.items import Item
+from schemas.sla import Alert, AlertDelivery, AlertEndpoint
+from service.alerts.backoff import next_attempt_delay
+from service.alerts.messages import AlertMessage, AlertType, Clock
+from service.alerts.outcome import DeliveryOutcome, Destination
+from service.alerts.ssrf import TargetKind
+
+
+@dataclass
+class Attempt:
+    delivery_id: int
+    attempt: int
+    message: AlertMessage
+    destination: Destination
+
+
+async def lease(session: AsyncSession, delivery_id: int, now: dt.datetime, lease_s: int) -> bool:
+    """Take the delivery for one attempt; False if it is done, not due or held by another."""
+    stmt = (
+        update(AlertDelivery)
+        .where(
+            col(AlertDelivery.id) == delivery_id,
+            col(AlertDelivery.status) == "pending",
+            col(AlertDelivery.next_attempt_at) <= now + dt.timedelta(seconds=1),
+            or_(col(AlertDelivery.lease_until).is_(None), col(AlertDelivery.lease_until) < now),
+        )
+        .values(lease_until=now + dt.timedelta(seconds=lease_s))
+    )
+    result: Any = await session.exec(stmt)
+    return bool(result.rowcount == 1)
+
+
+def _message(
+    alert: Alert, item: Item, authority: Authority | None, base_url: str, now: dt.datetime
+) -> AlertMessage:
+    return AlertMessage(
+        alert_id=str(alert.id),
+        type=AlertType(alert.type),
+        item_id=str(item.id),
+        authority_code=alert.target_authority_code,
+        clock=Clock(alert.clock.split("#", 1)[0]),
+        due_at=alert.due_at,
+        level=alert.level,
+        link=f"{base_url.rstrip('/')}/api/v1/items/{item.id}",
+        occurred_at=now,
+        authority_name=authority.name if authority else None,
+        timezone=authority.timezone if authority else "Asia/Barnaul",
+    )
+
+
+async def prepare(
+    session: AsyncSession, delivery_id: int, now: dt.datetime, base_url: str
+) -> Attempt | None:
+    delivery = await session.get(AlertDelivery, delivery_id)
+    if delivery is None:
+        return None
+    alert = await session.get(Alert, delivery.alert_id)
+    endpoint = await session.get(AlertEndpoint, delivery.endpoint_id)
+    item = await session.get(Item, alert.item_id) if alert else None
+    if alert is None or endpoint is None or item is None:
+        return None
+    authority = await session.get(Authority, alert.target_authority_code)
+    if delivery.first_attempt_at is None:
+        delivery.first_attempt_at = now
+        session.add(delivery)
+    secrets = tuple((endpoint.secret or "").split()) if endpoint.kind == "webhook" else ()
+    return Attempt(
+        delivery_id=delivery_id,
+        attempt=delivery.attempts,
+        message=_message(alert, item, authority, base_url, now),
+        destination=Destination(
+            kind=TargetKind(endpoint.kind), target=endpoint.target, secrets=secrets
+        ),
+    )
+
+
+async def record_outcome(
+    session: AsyncSession,
+    delivery_id: int,
+    outcome: DeliveryOutcome,
+    now: dt.datetime,
+    rng: random.Random | None = None,
+) -> dt.datetime | None:
+    """Store the attempt's result; returns when to try again (None: done or dead-lettered)."""
+    delivery = await session.get(AlertDelivery, delivery_id)
+    if delivery is None or delivery.status != "pending":
+        return None
+    delivery.lease_until = None
+    delivery.last_status_code = outcome.status_code
+    delivery.last_error = (outcome.error or "")[:500] or None
+    if outcome.ok:
+        delivery.status, delivery.sent_at = "sent", now
+        session.add(delivery)
+        return None
+    if outcome.attempted:
+        delivery.attempts += 1
+    delay = (
+        None
+        if outcome.permanent
+        else next_attempt_delay(delivery.attempts, retry_after=outcome.retry_after_s, rng=rng)
+    )
+    if outcome.disable_endpoint:
+        await _disable(session, delivery.endpoint_id, outcome.error or "receiver gone")
+    if delay is None:
+        delivery.status = "dead"
+        session.add(delivery)
+        return None
+    delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
+    session.add(delivery)
+    return delivery.next_attempt_at
+
+
+async def _disable(session: AsyncSession, endpoint_id: int, reason: str) -> None:
+    endpoint = await session.get(AlertEndpoint, endpoint_id)
+    if endpoint is not None:
+        endpoint.active = False
+        endpoint.disabled_reason = reason[:300]
+        session.add(endpoint)
+
+
+async def due_deliveries(
+    session: AsyncSession, now: dt.datetime, limit: int = 500
+) -> list[tuple[int, int]]:
+    """Pending deliveries whose attempt is due and not leased: (id, attempts)."""
+    stmt = (
+        select(AlertDelivery.id, AlertDelivery.attempts)
+        .where(
+            col(AlertDelivery.status) == "pending",
+            col(AlertDelivery.next_attempt_at) <= now,
+            or_(col(AlertDelivery.lease_until).is_(None), col(AlertDelivery.lease_until) < now),
+        )
+        .order_by(col(AlertDelivery.next_attempt_at))
+        .limit(limit)
+    )
+    return [(int(i), int(a)) for i, a in (await session.exec(stmt)).all() if i is not None]

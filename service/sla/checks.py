@@ -1,0 +1,153 @@
+"""Evaluating an item's SLA moments: record each alert once, fan out deliveries, auto-close."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import structlog
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from schemas.catalog import Authority
+from schemas.items import Item, Status
+from schemas.jobs import DELIVER_ALERT, SLA_CHECK, deliver_job_id, sla_check_job_id
+from schemas.sla import Alert, AlertDelivery, AlertEndpoint
+from service.db import UnitOfWork
+from service.items.events import record
+from service.sla import engine
+from service.sla.registry import CalendarRegistry
+
+log = structlog.get_logger()
+
+TSUR = "op_tsur"
+CLOSE_AFTER_PAUSE = (
+    "Мы не получили от вас уточнений в установленный срок, поэтому сообщение закрыто. "
+    "Если проблема осталась, отправьте, пожалуйста, новое сообщение."
+)
+
+
+def alert_type(level: str) -> str:
+    return "sla." + level.split(":", 1)[0]
+
+
+async def escalation_target(session: AsyncSession, authority: str | None, to: str | None) -> str:
+    if to == "tsur" or authority is None:
+        return TSUR
+    row = await session.get(Authority, authority)
+    return row.parent_code if row is not None and row.parent_code else TSUR
+
+
+async def _fan_out(session: AsyncSession, alert: Alert, now: dt.datetime) -> list[int]:
+    kind = alert.level.split(":", 1)[0]
+    stmt = select(AlertEndpoint).where(
+        AlertEndpoint.authority_code == alert.target_authority_code,
+        col(AlertEndpoint.active).is_(True),
+    )
+    deliveries = [
+        AlertDelivery(alert_id=alert.id, endpoint_id=ep.id, next_attempt_at=now)
+        for ep in (await session.exec(stmt)).all()
+        if ep.id is not None and kind in ep.levels
+    ]
+    session.add_all(deliveries)
+    await session.flush()
+    return [d.id for d in deliveries if d.id is not None]
+
+
+async def raise_alert(
+    session: AsyncSession, item: Item, lv: engine.DueLevel, now: dt.datetime
+) -> list[int]:
+    """Insert the alert unless it exists (unique per item/clock/level); returns delivery ids."""
+    target = item.authority_code or TSUR
+    if lv.escalate_to is not None:
+        target = await escalation_target(session, item.authority_code, lv.escalate_to)
+    alert = Alert(
+        item_id=item.id,
+        clock=lv.key,
+        level=lv.level,
+        type=alert_type(lv.level),
+        authority_code=item.authority_code or TSUR,
+        target_authority_code=target,
+        due_at=lv.due_at,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(alert)
+            await session.flush()
+    except IntegrityError:
+        return []  # another worker recorded it first
+    record(
+        session,
+        item,
+        alert.type.replace(".", "_"),
+        actor="sla",
+        clock=lv.clock,
+        level=lv.level,
+        due_at=lv.due_at.isoformat(),
+        target=target,
+    )
+    return await _fan_out(session, alert, now)
+
+
+def _auto_close(
+    session: AsyncSession, item: Item, now: dt.datetime, registry: CalendarRegistry
+) -> None:
+    for name in engine.open_clocks(item):
+        engine.stop(item, name, now, registry)
+    item.closed_at = now
+    record(
+        session,
+        item,
+        "closed_no_reply",
+        actor="sla",
+        to_status=Status.closed,
+        public=True,
+        text=CLOSE_AFTER_PAUSE,
+    )
+
+
+async def check_item(
+    uow: UnitOfWork, item_id: uuid.UUID, now: dt.datetime, registry: CalendarRegistry
+) -> int:
+    """Raise every alert whose moment has come; schedule the next check. Returns alerts raised."""
+    session = uow.session
+    item = await session.get(Item, item_id, with_for_update=True)
+    if item is None or item.sla is None:
+        return 0
+    raised = 0
+    expiry = engine.pause_expiry(item, registry)
+    if item.status == Status.awaiting_citizen and expiry is not None and expiry <= now:
+        _auto_close(session, item, now, registry)
+    for lv in sorted(engine.pending_levels(item, registry), key=lambda lv: lv.at):
+        if lv.at > now:
+            continue
+        engine.mark_alerted(item, lv.clock, lv.level, registry)
+        if lv.level == "warning" and lv.due_at <= now:
+            continue  # the breach supersedes a warning that comes too late to help
+        for delivery_id in await raise_alert(session, item, lv, now):
+            uow.jobs.add(DELIVER_ALERT, delivery_id, job_id=deliver_job_id(delivery_id, 0))
+        raised += 1
+    engine.sync(item, registry)
+    session.add(item)
+    schedule_check(uow, item)
+    return raised
+
+
+def schedule_check(uow: UnitOfWork, item: Item) -> None:
+    """A deferred job for promptness; the sweep over `sla_next_check_at` is the backstop."""
+    if item.sla_next_check_at is not None:
+        at = item.sla_next_check_at
+        uow.jobs.add(
+            SLA_CHECK, str(item.id), job_id=sla_check_job_id(str(item.id), at), defer_until=at
+        )
+
+
+async def due_items(session: AsyncSession, now: dt.datetime, limit: int = 500) -> list[uuid.UUID]:
+    stmt = (
+        select(Item.id)
+        .where(col(Item.sla_next_check_at).is_not(None), col(Item.sla_next_check_at) <= now)
+        .order_by(col(Item.sla_next_check_at))
+        .limit(limit)
+    )
+    return list((await session.exec(stmt)).all())

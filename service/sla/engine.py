@@ -1,0 +1,232 @@
+"""SLA clocks on an item: attach, stop, pause, resume, redirect, and what is due when.
+
+The item's `sla` JSON holds the pinned policy and one entry per clock; the columns
+`first_response_due_at`, `resolution_due_at` and `sla_next_check_at` mirror it for queries.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from schemas.items import Item
+from service.items.deadlines import refresh_next_due
+from service.sla.clocks import shift_deadline, warn_at
+from service.sla.deadlines import clock_elapsed, compute_deadline
+from service.sla.policies import PolicySnapshot
+from service.sla.registry import CalendarRegistry
+
+CLOCKS = ("first_response", "resolution")
+
+
+@dataclass(frozen=True)
+class DueLevel:
+    clock: str  # first_response | resolution
+    key: str  # the clock's generation key, e.g. "resolution" or "resolution#2"
+    level: str  # warning | breach | escalation:N
+    at: dt.datetime
+    due_at: dt.datetime
+    escalate_to: str | None = None  # parent | tsur
+
+
+def _iso(t: dt.datetime) -> str:
+    return t.astimezone(dt.UTC).isoformat()
+
+
+def _t(value: str | None) -> dt.datetime | None:
+    return None if value is None else dt.datetime.fromisoformat(value)
+
+
+def _new_clock(
+    start: dt.datetime, duration: float, unit: str, due: dt.datetime, generation: int = 1
+) -> dict[str, Any]:
+    return {
+        "duration": duration,
+        "unit": unit,
+        "started_at": _iso(start),
+        "due_at": _iso(due),
+        "stopped_at": None,
+        "paused_at": None,
+        "paused_seconds": 0.0,
+        "alerted": [],
+        "generation": generation,
+    }
+
+
+def calendar_of(item: Item, registry: CalendarRegistry) -> Any:
+    assert item.sla is not None
+    return registry.get(item.sla["calendar_code"])
+
+
+def attach(
+    item: Item,
+    snap: PolicySnapshot,
+    calendar_code: str,
+    registry: CalendarRegistry,
+    start: dt.datetime,
+) -> None:
+    """Pin the policy and start both clocks at `start` (the moment the item was received)."""
+    code = snap.calendar or calendar_code
+    cal = registry.get(code)
+    clocks = {}
+    for name in CLOCKS:
+        d = getattr(snap, name)
+        clocks[name] = _new_clock(
+            start, d.duration, d.unit, compute_deadline(start, d.duration, d.unit, cal)
+        )
+    item.sla = {**snap.as_dict(), "calendar_code": code, "clocks": clocks}
+    sync(item, registry)
+
+
+def _edit(item: Item) -> dict[str, Any]:
+    # JSON columns only notice reassignment, so every change works on a copy.
+    assert item.sla is not None
+    return copy.deepcopy(item.sla)
+
+
+def stop(item: Item, name: str, now: dt.datetime, registry: CalendarRegistry) -> None:
+    if item.sla is None:
+        return
+    sla = _edit(item)
+    clock = sla["clocks"][name]
+    if clock["stopped_at"] is None:
+        clock["stopped_at"] = _iso(now)
+        clock["paused_at"] = None
+    item.sla = sla
+    sync(item, registry)
+
+
+def pause(
+    item: Item,
+    now: dt.datetime,
+    registry: CalendarRegistry,
+    names: tuple[str, ...] = ("resolution",),
+) -> None:
+    if item.sla is None:
+        return
+    sla = _edit(item)
+    for name in names:
+        clock = sla["clocks"][name]
+        if clock["stopped_at"] is None and clock["paused_at"] is None:
+            clock["paused_at"] = _iso(now)
+    item.sla = sla
+    sync(item, registry)
+
+
+def pause_expiry(item: Item, registry: CalendarRegistry) -> dt.datetime | None:
+    if item.sla is None:
+        return None
+    paused = _t(item.sla["clocks"]["resolution"]["paused_at"])
+    if paused is None:
+        return None
+    limit = item.sla["pause_limit"]
+    return compute_deadline(paused, limit["duration"], limit["unit"], calendar_of(item, registry))
+
+
+def resume(item: Item, now: dt.datetime, registry: CalendarRegistry) -> None:
+    """End a pause: the deadline moves by the clock time spent paused (at most the limit)."""
+    if item.sla is None:
+        return
+    cal = calendar_of(item, registry)
+    expiry = pause_expiry(item, registry)
+    sla = _edit(item)
+    for clock in sla["clocks"].values():
+        paused = _t(clock["paused_at"])
+        if paused is None:
+            continue
+        until = min(now, expiry) if expiry is not None else now
+        due = _t(clock["due_at"])
+        assert due is not None
+        clock["due_at"] = _iso(
+            shift_deadline(
+                due, paused_from=paused, paused_to=until, calendar=cal, unit=clock["unit"]
+            )
+        )
+        if paused < due:
+            clock["paused_seconds"] += clock_elapsed(paused, until, cal, unit=clock["unit"])
+        clock["paused_at"] = None
+    item.sla = sla
+    sync(item, registry)
+
+
+def restart(
+    item: Item, names: tuple[str, ...], now: dt.datetime, registry: CalendarRegistry
+) -> None:
+    """A fresh clock (a new generation, so its alerts can fire again) from `now`."""
+    if item.sla is None:
+        return
+    cal = calendar_of(item, registry)
+    sla = _edit(item)
+    for name in names:
+        old = sla["clocks"][name]
+        due = compute_deadline(now, old["duration"], old["unit"], cal)
+        sla["clocks"][name] = _new_clock(
+            now, old["duration"], old["unit"], due, old.get("generation", 1) + 1
+        )
+    item.sla = sla
+    sync(item, registry)
+
+
+def open_clocks(item: Item) -> list[str]:
+    if item.sla is None:
+        return []
+    return [n for n, c in item.sla["clocks"].items() if c["stopped_at"] is None]
+
+
+def clock_key(name: str, clock: dict[str, Any]) -> str:
+    generation = clock.get("generation", 1)
+    return name if generation == 1 else f"{name}#{generation}"
+
+
+def _levels(
+    item: Item, name: str, clock: dict[str, Any], registry: CalendarRegistry
+) -> list[DueLevel]:
+    assert item.sla is not None
+    cal = calendar_of(item, registry)
+    start, due = _t(clock["started_at"]), _t(clock["due_at"])
+    assert start is not None and due is not None
+    key, unit = clock_key(name, clock), clock["unit"]
+    warn = warn_at(
+        start, due, item.sla["warn_at"], cal, unit=unit, paused_seconds=clock["paused_seconds"]
+    )
+    levels = [DueLevel(name, key, "warning", warn, due), DueLevel(name, key, "breach", due, due)]
+    for n, step in enumerate(item.sla.get("escalation") or [], start=1):
+        after = step["after"]
+        at = compute_deadline(due, after["duration"], after["unit"], cal)
+        levels.append(DueLevel(name, key, f"escalation:{n}", at, due, step.get("to", "parent")))
+    return [lv for lv in levels if lv.level not in clock["alerted"]]
+
+
+def pending_levels(item: Item, registry: CalendarRegistry) -> list[DueLevel]:
+    if item.sla is None:
+        return []
+    found: list[DueLevel] = []
+    for name, clock in item.sla["clocks"].items():
+        if clock["stopped_at"] is None and clock["paused_at"] is None:
+            found.extend(_levels(item, name, clock, registry))
+    return found
+
+
+def mark_alerted(item: Item, clock: str, level: str, registry: CalendarRegistry) -> None:
+    sla = _edit(item)
+    if level not in sla["clocks"][clock]["alerted"]:
+        sla["clocks"][clock]["alerted"].append(level)
+    item.sla = sla
+    sync(item, registry)
+
+
+def sync(item: Item, registry: CalendarRegistry) -> None:
+    """Mirror the JSON into the indexed columns the queue and the due query use."""
+    if item.sla is None:
+        return
+    clocks = item.sla["clocks"]
+    item.first_response_due_at = _t(clocks["first_response"]["due_at"])
+    item.resolution_due_at = _t(clocks["resolution"]["due_at"])
+    refresh_next_due(item)
+    moments = [lv.at for lv in pending_levels(item, registry)]
+    expiry = pause_expiry(item, registry)
+    if expiry is not None:
+        moments.append(expiry)
+    item.sla_next_check_at = min(moments) if moments else None

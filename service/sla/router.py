@@ -1,0 +1,114 @@
+"""SLA administration (policies, calendars) and supervisor views (breaches, compliance report)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.responses import Response
+
+from schemas.admin import BreachRead, CalendarRead, DateOverrideIn, SlaPolicyIn, SlaPolicyRead
+from service.deps import AdminUser, SettingsDep, StaffUser, UowDep
+from service.sla import reports
+from service.sla import service as sla_service
+from service.sla.calendars import calendar_registry
+
+router = APIRouter(prefix="/api/v1", tags=["sla"])
+ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
+
+
+@router.post("/admin/sla-policies", status_code=201, response_model=SlaPolicyRead, responses=ERRORS)
+async def create_policy(
+    body: SlaPolicyIn, uow: UowDep, _: AdminUser, settings: SettingsDep
+) -> SlaPolicyRead:
+    registry = await calendar_registry(uow.session, settings.catalog_dir)
+    policy = await sla_service.create_policy(uow.session, body, registry)
+    await uow.commit()
+    return sla_service.policy_read(policy)
+
+
+@router.get("/admin/sla-policies", response_model=list[SlaPolicyRead], responses=ERRORS)
+async def list_policies(uow: UowDep, _: AdminUser) -> list[SlaPolicyRead]:
+    return [sla_service.policy_read(p) for p in await sla_service.list_policies(uow.session)]
+
+
+@router.put("/admin/sla-policies/{policy_id}", response_model=SlaPolicyRead, responses=ERRORS)
+async def update_policy(
+    policy_id: int, body: SlaPolicyIn, uow: UowDep, _: AdminUser, settings: SettingsDep
+) -> SlaPolicyRead:
+    registry = await calendar_registry(uow.session, settings.catalog_dir)
+    policy = await sla_service.update_policy(uow.session, policy_id, body, registry)
+    await uow.commit()
+    return sla_service.policy_read(policy)
+
+
+@router.get("/admin/calendars", response_model=list[CalendarRead], responses=ERRORS)
+async def list_calendars(uow: UowDep, _: AdminUser) -> list[CalendarRead]:
+    return await sla_service.list_calendars(uow.session)
+
+
+@router.put("/admin/calendars/{code}", response_model=CalendarRead, responses=ERRORS)
+async def put_calendar(
+    code: str, spec: Annotated[dict[str, Any], Body()], uow: UowDep, _: AdminUser
+) -> CalendarRead:
+    row = await sla_service.save_calendar(uow.session, sla_service.parse_spec(code, spec))
+    await uow.commit()
+    return CalendarRead(
+        code=row.code, builtin=code in sla_service.BUILTINS, version=row.version, spec=row.spec
+    )
+
+
+@router.post("/admin/calendars/{code}/overrides", response_model=CalendarRead, responses=ERRORS)
+async def add_override(code: str, body: DateOverrideIn, uow: UowDep, _: AdminUser) -> CalendarRead:
+    new_spec = await sla_service.add_override(uow.session, code, body)
+    await uow.commit()
+    version = (await sla_service.calendar_spec(uow.session, code))[1]
+    return CalendarRead(
+        code=code, builtin=code in sla_service.BUILTINS, version=version, spec=new_spec.to_dict()
+    )
+
+
+@router.delete(
+    "/admin/calendars/{code}/overrides/{day}", response_model=CalendarRead, responses=ERRORS
+)
+async def remove_override(code: str, day: dt.date, uow: UowDep, _: AdminUser) -> CalendarRead:
+    new_spec = await sla_service.remove_override(uow.session, code, day)
+    await uow.commit()
+    version = (await sla_service.calendar_spec(uow.session, code))[1]
+    return CalendarRead(
+        code=code, builtin=code in sla_service.BUILTINS, version=version, spec=new_spec.to_dict()
+    )
+
+
+@router.get("/sla/breaches", response_model=list[BreachRead], responses=ERRORS)
+async def list_breaches(
+    uow: UowDep,
+    user: StaffUser,
+    since: Annotated[dt.datetime | None, Query(alias="from")] = None,
+    until: Annotated[dt.datetime | None, Query(alias="to")] = None,
+    open_only: Annotated[bool, Query(alias="open")] = False,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+) -> list[BreachRead]:
+    return await reports.breaches(
+        uow.session, user, since=since, until=until, open_only=open_only, limit=limit
+    )
+
+
+@router.get("/reports/sla", responses={**ERRORS, 200: {"content": {"text/csv": {}}}})
+async def sla_report(
+    request: Request,
+    uow: UowDep,
+    user: StaffUser,
+    since: Annotated[dt.datetime | None, Query(alias="from")] = None,
+    until: Annotated[dt.datetime | None, Query(alias="to")] = None,
+    group_by: Literal["authority", "category", "channel"] = "authority",
+    fmt: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+) -> Any:
+    until = until or dt.datetime.now(dt.UTC)
+    since = since or until - dt.timedelta(days=30)
+    rows = await reports.sla_report(uow.session, user, since=since, until=until, group_by=group_by)
+    wants_csv = fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", ""))
+    if wants_csv:
+        return Response(reports.as_csv(rows, group_by), media_type="text/csv; charset=utf-8")
+    return {"from": since, "to": until, "group_by": group_by, "rows": [r.__dict__ for r in rows]}

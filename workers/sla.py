@@ -1,0 +1,78 @@
+"""SLA jobs: check an item's moments, deliver one alert attempt, and the Redis-independent sweep."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import structlog
+
+from schemas.base import utcnow
+from schemas.jobs import DELIVER_ALERT, deliver_job_id
+from service.alerts import service as deliveries
+from service.alerts.senders import Senders
+from service.sla.calendars import calendar_registry
+from service.sla.checks import check_item, due_items
+from workers.context import WorkerContext, job_uow
+
+log = structlog.get_logger()
+
+
+async def check(ctx: WorkerContext, item_id: str) -> int:
+    async with job_uow(ctx) as uow:
+        registry = await calendar_registry(uow.session, ctx["settings"].catalog_dir)
+        raised = await check_item(uow, uuid.UUID(item_id), utcnow(), registry)
+        await uow.commit()
+    if raised:
+        log.info("sla.alerts_raised", item_id=item_id, count=raised)
+    return raised
+
+
+async def deliver(ctx: WorkerContext, delivery_id: int) -> str:
+    settings, now = ctx["settings"], utcnow()
+    async with job_uow(ctx) as uow:
+        if not await deliveries.lease(uow.session, delivery_id, now, settings.delivery_lease_s):
+            return "skipped"
+        attempt = await deliveries.prepare(uow.session, delivery_id, now, settings.base_url)
+        await uow.commit()
+    if attempt is None:
+        return "missing"
+    senders: Senders = ctx["senders"]
+    outcome = await senders.deliver(attempt.message, attempt.destination)
+    async with job_uow(ctx) as uow:
+        retry_at = await deliveries.record_outcome(uow.session, delivery_id, outcome, utcnow())
+        if retry_at is not None:
+            uow.jobs.add(
+                DELIVER_ALERT,
+                delivery_id,
+                defer_until=retry_at,
+                job_id=deliver_job_id(delivery_id, attempt.attempt + 1),
+            )
+        await uow.commit()
+    log.info(
+        "alerts.attempt",
+        delivery_id=delivery_id,
+        ok=outcome.ok,
+        status=outcome.status_code,
+        retry_at=retry_at.isoformat() if retry_at else None,
+    )
+    return "sent" if outcome.ok else ("retry" if retry_at else "dead")
+
+
+async def sweep(ctx: WorkerContext) -> dict[str, int]:
+    """The backstop: every due SLA moment and every due delivery, whatever Redis remembers."""
+    now = utcnow()
+    async with job_uow(ctx) as uow:
+        items = await due_items(uow.session, now)
+        due = await deliveries.due_deliveries(uow.session, now)
+        for delivery_id, attempts in due:
+            uow.jobs.add(DELIVER_ALERT, delivery_id, job_id=deliver_job_id(delivery_id, attempts))
+        await uow.commit()
+    raised = 0
+    for item_id in items:
+        raised += await check(ctx, str(item_id))
+    return {"items": len(items), "alerts": raised, "deliveries": len(due)}
+
+
+def functions() -> list[Any]:
+    return [check, deliver]
