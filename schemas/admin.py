@@ -126,3 +126,26 @@ class BreachRead(BaseModel):
     item_status: str
     priority: str
     category: str | None
+
+
+class RoutingOverrideIn(StrictModel):
+    target_authority_code: str = Field(min_length=1, max_length=64)
+    category_code: str | None = Field(default=None, max_length=64)
+    place: str | None = Field(default=None, max_length=200)
+    text_pattern: str | None = Field(
+        default=None, max_length=500, description="case-insensitive regex, ё read as е"
+    )
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    note: str | None = Field(default=None, max_length=500)
+    active: bool = True
+
+
+class RoutingOverrideRead(RoutingOverrideIn):
+    id: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class AssignIn(StrictModel):
+    authority_code: str = Field(min_length=1, max_length=64)
+    category: str | None = Field(default=None, max_length=64)

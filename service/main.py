@@ -18,6 +18,7 @@ from service.ingest.router import router as ingest_router
 from service.items.router import router as items_router
 from service.logging import configure_logging
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.routing.router import router as routing_router
 from service.sla.router import router as sla_router
 from service.widget.router import router as widget_router
 
@@ -48,7 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    routers = (health_router, widget_router, ingest_router, items_router, sla_router, alerts_router)
+    routers = (
+        health_router,
+        widget_router,
+        ingest_router,
+        items_router,
+        routing_router,
+        sla_router,
+        alerts_router,
+    )
     for router in routers:
         app.include_router(router)
     app.add_middleware(

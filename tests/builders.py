@@ -41,7 +41,7 @@ def comment(**overrides: Any) -> dict[str, Any]:
     }
 
 
-async def run_worker_burst(settings: Settings, *, cron: bool = True, timeout: float = 20) -> None:
+async def run_worker_burst(settings: Settings, *, cron: bool = True, limit_s: float = 20) -> None:
     """Run the real arq worker until no job is ready or running (deferred ones stay queued).
 
     arq's own burst mode waits for deferred jobs too (SLA checks are deferred to deadlines).
@@ -50,7 +50,7 @@ async def run_worker_burst(settings: Settings, *, cron: bool = True, timeout: fl
     worker = create_worker(settings, handle_signals=False, poll_delay=0.02, **extra)
     task = asyncio.create_task(worker.main())
     loop = asyncio.get_running_loop()
-    deadline, idle = loop.time() + timeout, 0
+    deadline, idle = loop.time() + limit_s, 0
     try:
         while idle < 4:
             if loop.time() > deadline:
@@ -76,3 +76,47 @@ async def routed_item(client: httpx.AsyncClient, settings: Settings, **overrides
     assert r.status_code == 202, r.text
     await run_worker_burst(settings)
     return str(r.json()["id"])
+
+
+async def run_workers_for(settings: Settings, seconds: float, *, count: int = 1) -> None:
+    """Run `count` real workers side by side (cron included) for a while, then stop them."""
+    workers = [create_worker(settings, handle_signals=False, poll_delay=0.05) for _ in range(count)]
+    tasks = [asyncio.create_task(w.main()) for w in workers]
+    try:
+        await asyncio.sleep(seconds)
+        for t in tasks:
+            if t.done():
+                t.result()
+    finally:
+        for t in tasks:
+            t.cancel()
+        for t, w in zip(tasks, workers, strict=True):
+            with contextlib.suppress(asyncio.CancelledError):
+                await t
+            await w.close()
+
+
+async def admin_headers(make_user: Any) -> dict[str, str]:
+    return dict(await make_user("admin", "op_tsur"))
+
+
+async def one_minute_policy(
+    client: httpx.AsyncClient,
+    admin: dict[str, str],
+    *,
+    seconds: float = 4,
+    authority: str = SETTLEMENT,
+    **extra: Any,
+) -> dict[str, Any]:
+    body = {
+        "name": f"fast-{uuid.uuid4().hex[:6]}",
+        "match": {"authority_code": authority},
+        "calendar": "24x7",
+        "first_response": {"duration": seconds / 60, "unit": "minutes"},
+        "resolution": {"duration": 30, "unit": "minutes"},
+        "warn_at": 0.5,
+        **extra,
+    }
+    r = await client.post("/api/v1/admin/sla-policies", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    return dict(r.json())

@@ -27,7 +27,19 @@ from service.main import create_app
 from service.runner import free_port, start_embedded_redis
 from service.users.service import create_user
 
-MUTABLE_TABLES = ("item_event", "contact", "item", "api_token", "app_user")
+MUTABLE_TABLES = (
+    "alert_delivery",
+    "alert",
+    "alert_endpoint",
+    "sla_policy",
+    "work_calendar",
+    "labelled_example",
+    "item_event",
+    "contact",
+    "item",
+    "api_token",
+    "app_user",
+)
 CATALOG_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "altai"
 
 
@@ -91,6 +103,8 @@ def settings(tmp_root: Path, redis_url: str) -> Iterator[Settings]:
         widget_rate_limit_per_ip=1000,
         sweep_stale_after_s=0,
         log_json=False,
+        alert_allow_private_targets=True,
+        sla_sweep_interval_s=1,
     )
     migrate(s)
     yield s
@@ -119,6 +133,9 @@ async def _clean(engine: AsyncEngine, redis: object) -> AsyncIterator[None]:
     async with engine.begin() as conn:
         for table in MUTABLE_TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))
+        removed = await conn.execute(text("DELETE FROM routing_override"))
+        if removed.rowcount:  # routers cached per process must rebuild without them
+            await conn.execute(text("UPDATE catalog_version SET version = version + 1"))
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from schemas.base import utcnow
 from schemas.items import Item, Status
 from schemas.jobs import ROUTE_ITEM, route_job_id
 from service.items.pipeline import route_item
+from service.routing.service import router_for
 from service.sla.hooks import sla_context
 from workers.context import WorkerContext, job_uow
 
@@ -22,7 +23,8 @@ log = structlog.get_logger()
 async def route(ctx: WorkerContext, item_id: str) -> str:
     async with job_uow(ctx) as uow:
         sla = await sla_context(uow, ctx["settings"])
-        outcome = await route_item(uow, uuid.UUID(item_id), sla)
+        router = await router_for(uow.session, ctx["settings"])
+        outcome = await route_item(uow, uuid.UUID(item_id), sla, router)
         await uow.commit()
     log.info("items.routed", item_id=item_id, outcome=outcome)
     return outcome

@@ -13,6 +13,7 @@ from sqlmodel import SQLModel, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.catalog import Authority, Category, Page, Place
+from schemas.routing import CatalogVersion
 
 T = TypeVar("T", bound=SQLModel)
 
@@ -132,7 +133,16 @@ async def load_catalog_dir(session: AsyncSession, directory: Path) -> LoadReport
     report.places = await _upsert(session, Place, "name", map(place_values, places))
     pages = _read_csv(directory / "pages.csv")
     report.pages = await _upsert(session, Page, "page_id", map(page_values, pages))
+    await bump_version(session)
     return report
+
+
+async def bump_version(session: AsyncSession) -> None:
+    """Routers rebuild when this moves (the catalog or the routing overrides changed)."""
+    row = await session.get(CatalogVersion, 1) or CatalogVersion(id=1, version=0)
+    row.version += 1
+    session.add(row)
+    await session.flush()
 
 
 async def catalog_is_empty(session: AsyncSession) -> bool:

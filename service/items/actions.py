@@ -6,13 +6,14 @@ from __future__ import annotations
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from schemas.catalog import Authority
+from schemas.catalog import Authority, Category
 from schemas.items import Item, ItemEvent, Status
 from schemas.users import User
 from service.db import UnitOfWork
 from service.errors import Conflict, Unprocessable
 from service.items import transitions
 from service.items.events import actor_of, record
+from service.routing.service import record_example
 from service.sla import hooks
 from service.sla.hooks import SlaContext
 
@@ -91,6 +92,14 @@ async def redirect(
     item.redirect_count += 1
     item.routed_at = sla.now
     hooks.on_redirect(uow, item, sla)
+    record_example(
+        uow.session,
+        item,
+        source="redirect",
+        authority_code=item.authority_code,
+        previous=previous,
+        actor=actor_of(user),
+    )
     record(
         uow.session,
         item,
@@ -150,4 +159,46 @@ async def reopen(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> It
     item.assignee_id = None
     hooks.on_reopen(uow, item, sla)
     record(uow.session, item, "reopened", actor=actor_of(user), to_status=target)
+    return item
+
+
+async def assign(
+    uow: UnitOfWork,
+    item: Item,
+    user: User,
+    sla: SlaContext,
+    *,
+    authority_code: str,
+    category: str | None,
+) -> Item:
+    """An operator places a triage item; the choice becomes a labelled example."""
+    target = transitions.check("assign", item.status)
+    if await uow.session.get(Authority, authority_code) is None:
+        raise Unprocessable(f"unknown authority {authority_code!r}", field="authority_code")
+    if category is not None:
+        row = await uow.session.get(Category, category)
+        if row is None or row.parent_code is None:
+            raise Unprocessable(f"{category!r} is not a subcategory code", field="category")
+        item.category, item.priority, item.actionable = row.code, row.priority, True
+    previous, item.authority_code = item.authority_code, authority_code
+    item.routed_at = sla.now
+    await hooks.attach_clocks(uow, item, sla)  # the policy may depend on authority and category
+    record_example(
+        uow.session,
+        item,
+        source="triage",
+        authority_code=authority_code,
+        previous=previous,
+        actor=actor_of(user),
+    )
+    record(
+        uow.session,
+        item,
+        "assigned",
+        actor=actor_of(user),
+        to_status=target,
+        from_authority=previous,
+        to_authority=authority_code,
+        category=item.category,
+    )
     return item

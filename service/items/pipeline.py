@@ -1,62 +1,74 @@
-"""Processing a new item: decide where it goes and when it is due, exactly once."""
+"""Processing a new item: decide what it is, where it goes and when it is due, exactly once."""
 
 from __future__ import annotations
 
 import uuid
 
 import structlog
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from schemas.catalog import Category, Page
 from schemas.items import Item, Status
 from service.db import UnitOfWork
 from service.items.events import record
+from service.routing.decision import Decision, RouteInput
+from service.routing.engine import TRIAGE_AUTHORITY, Router
 from service.sla.hooks import SlaContext, attach_clocks
 
 log = structlog.get_logger()
 
-TRIAGE_AUTHORITY = "op_tsur"
-RULE_VERSION = "page-owner-0.1"
+
+def route_input(item: Item) -> RouteInput:
+    return RouteInput(
+        text=item.text,
+        channel=item.channel,
+        page_id=item.page_id,
+        lat=item.lat,
+        lon=item.lon,
+        address=item.address,
+        category_hint=item.category_hint,
+    )
 
 
-async def _category(session: AsyncSession, code: str | None) -> Category | None:
-    return None if code is None else await session.get(Category, code)
+def apply_decision(item: Item, decision: Decision) -> None:
+    item.decision = decision.to_dict()
+    item.actionable = decision.actionable
+    item.category = decision.category
+    item.priority = decision.priority or "normal"
+    item.place = decision.place
 
 
-async def route_item(uow: UnitOfWork, item_id: uuid.UUID, sla: SlaContext) -> str:
+async def route_item(uow: UnitOfWork, item_id: uuid.UUID, sla: SlaContext, router: Router) -> str:
     """Route a `new` item; anything else was processed already and is left alone."""
-    session = uow.session
-    item = await session.get(Item, item_id, with_for_update=True)
+    item = await uow.session.get(Item, item_id, with_for_update=True)
     if item is None:
         log.warning("items.route.missing", item_id=str(item_id))
         return "missing"
     if item.status != Status.new:
         return "already"
-    page = await session.get(Page, item.page_id) if item.page_id else None
-    category = await _category(session, item.category_hint)
-    item.category = category.code if category else None
-    item.priority = category.priority if category else item.priority
-    item.actionable = True
-    authority = page.authority_code if page else None
-    reasons = [f"page owner {authority}" if authority else "no page: nobody to route to"]
-    item.decision = {
-        "authority_code": authority,
-        "category": item.category,
-        "confidence": 1.0 if page else 0.0,
-        "reasons": reasons,
-        "version": RULE_VERSION,
-        "status": "routed" if page else "triage",
-    }
-    item.authority_code = authority or TRIAGE_AUTHORITY
+    decision = router.route(route_input(item))
+    apply_decision(item, decision)
     item.routed_at = sla.now
+    if decision.status == "rejected":
+        record(
+            uow.session,
+            item,
+            "rejected",
+            actor="router",
+            to_status=Status.rejected,
+            reason=decision.not_actionable_reason,
+            reasons=list(decision.reasons),
+        )
+        return item.status
+    routed = decision.status == "routed" and decision.authority_code is not None
+    item.authority_code = decision.authority_code if routed else TRIAGE_AUTHORITY
     await attach_clocks(uow, item, sla)
     record(
-        session,
+        uow.session,
         item,
-        "routed",
+        "routed" if routed else "triaged",
         actor="router",
-        to_status=Status.routed if page else Status.triage,
+        to_status=Status.routed if routed else Status.triage,
         authority_code=item.authority_code,
-        reasons=reasons,
+        confidence=decision.confidence,
+        reasons=list(decision.reasons),
     )
     return item.status
