@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgpack
@@ -41,9 +42,15 @@ class QueueClient:
             )
         return self._pool
 
-    async def enqueue_job(self, function: str, *args: Any, _job_id: str | None = None) -> Any:
+    async def enqueue_job(
+        self,
+        function: str,
+        *args: Any,
+        _job_id: str | None = None,
+        _defer_until: datetime | None = None,
+    ) -> Any:
         pool = await self.pool()
-        job = await pool.enqueue_job(function, *args, _job_id=_job_id)
+        job = await pool.enqueue_job(function, *args, _job_id=_job_id, _defer_until=_defer_until)
         if job is None:
             log.info("queue.already_queued", job=function, job_id=_job_id)
         return job
