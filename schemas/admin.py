@@ -149,3 +149,50 @@ class RoutingOverrideRead(RoutingOverrideIn):
 class AssignIn(StrictModel):
     authority_code: str = Field(min_length=1, max_length=64)
     category: str | None = Field(default=None, max_length=64)
+
+
+class AuthorityPatch(StrictModel):
+    calendar_code: str | None = Field(default=None, max_length=64)
+    timezone: str | None = Field(default=None, max_length=64)
+
+
+class AuthorityRead(BaseModel):
+    code: str
+    name: str
+    kind: str
+    parent_code: str | None
+    timezone: str
+    calendar_code: str
+
+
+class CategoryPatch(StrictModel):
+    priority: Literal["normal", "high"] | None = None
+    first_response_hours: int | None = Field(default=None, ge=1, le=24 * 365)
+    resolution_days: int | None = Field(default=None, ge=1, le=365)
+
+
+class CategoryRead(BaseModel):
+    code: str
+    name: str
+    parent_code: str | None
+    level: str
+    regional_authority_code: str | None
+    priority: str
+    first_response_hours: int
+    resolution_days: int
+
+
+class UserIn(StrictModel):
+    name: str = Field(min_length=1, max_length=200)
+    role: Literal["responder", "supervisor", "operator", "admin", "service"]
+    authority_code: str = Field(min_length=1, max_length=64)
+
+
+class UserRead(BaseModel):
+    id: int
+    name: str
+    role: str
+    authority_code: str
+    active: bool
+    created_at: dt.datetime
+    token: str | None = Field(default=None, description="shown once, at creation")

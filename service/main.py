@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from service.alerts.router import router as alerts_router
+from service.catalog.router import router as catalog_router
 from service.clients.redis import QueueClient
 from service.config import Settings, get_settings, resolve_secret_key
 from service.db import make_engine, make_sessionmaker
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     routers = (
+        catalog_router,
         health_router,
         widget_router,
         ingest_router,
