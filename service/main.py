@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -26,9 +26,19 @@ from service.widget.router import router as widget_router
 MAX_BODY_BYTES = 2 * 1024 * 1024
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+ROUTERS = (
+    catalog_router,
+    health_router,
+    widget_router,
+    ingest_router,
+    items_router,
+    routing_router,
+    sla_router,
+    alerts_router,
+)
 
+
+def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         resolve_secret_key(settings)  # fail fast in production without a key
@@ -43,25 +53,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.queue.close()
             await engine.dispose()
 
-    app = FastAPI(
-        title="feedback-router",
-        version="0.1.0",
-        summary="Routes citizen feedback to the responsible authority and keeps it on time.",
-        lifespan=lifespan,
-    )
-    install_error_handlers(app)
-    routers = (
-        catalog_router,
-        health_router,
-        widget_router,
-        ingest_router,
-        items_router,
-        routing_router,
-        sla_router,
-        alerts_router,
-    )
-    for router in routers:
-        app.include_router(router)
+    return lifespan
+
+
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_allow_origins,
@@ -76,6 +71,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         widget_max_bytes=settings.widget_max_body_bytes,
     )
     app.add_middleware(AccessLogMiddleware)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="feedback-router",
+        version="0.1.0",
+        summary="Routes citizen feedback to the responsible authority and keeps it on time.",
+        lifespan=_lifespan(settings),
+    )
+    install_error_handlers(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    _add_middleware(app, settings)
     return app
 
 
