@@ -10,6 +10,7 @@ SWEEP = "items.sweep"
 SLA_CHECK = "sla.check"
 SLA_SWEEP = "sla.sweep"
 DELIVER_ALERT = "alerts.deliver"
+PURGE_PII = "privacy.purge"
 
 
 def route_job_id(item_id: str) -> str:

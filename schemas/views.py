@@ -84,3 +84,7 @@ class RejectIn(StrictModel):
 
 class EmptyIn(StrictModel):
     pass
+
+
+class RevealIn(StrictModel):
+    reason: SafeText = Field(min_length=3, max_length=500)

@@ -63,5 +63,6 @@ ServiceUser = Annotated[User, Depends(require_roles(Role.service, Role.admin))]
 StaffUser = Annotated[
     User, Depends(require_roles(Role.responder, Role.supervisor, Role.operator, Role.admin))
 ]
+SupervisorUser = Annotated[User, Depends(require_roles(Role.supervisor, Role.operator, Role.admin))]
 AdminUser = Annotated[User, Depends(require_roles(Role.admin))]
 OperatorUser = Annotated[User, Depends(require_roles(Role.operator, Role.admin))]

@@ -13,6 +13,7 @@ from schemas.base import utcnow
 from schemas.items import Item, Status
 from schemas.jobs import ROUTE_ITEM, route_job_id
 from service.items.pipeline import route_item
+from service.items.privacy import purge_expired
 from service.routing.service import router_for
 from service.sla.hooks import sla_context
 from workers.context import WorkerContext, job_uow
@@ -48,6 +49,16 @@ async def sweep(ctx: WorkerContext) -> int:
     if ids:
         log.warning("items.sweep.requeued", count=len(ids))
     return len(ids)
+
+
+async def purge_personal_data(ctx: WorkerContext) -> int:
+    """Daily: erase contact details past the retention period (152-FZ)."""
+    async with job_uow(ctx) as uow:
+        count = await purge_expired(uow.session, utcnow(), ctx["settings"].pii_retention_days)
+        await uow.commit()
+    if count:
+        log.info("privacy.purged", count=count)
+    return count
 
 
 def functions() -> list[Any]:

@@ -8,7 +8,7 @@ import structlog
 from arq import cron, func
 from arq.worker import Worker
 
-from schemas.jobs import DELIVER_ALERT, ROUTE_ITEM, SLA_CHECK, SLA_SWEEP, SWEEP
+from schemas.jobs import DELIVER_ALERT, PURGE_PII, ROUTE_ITEM, SLA_CHECK, SLA_SWEEP, SWEEP
 from service.alerts.mail import EmailSender
 from service.alerts.senders import Senders, TelegramSender, WebhookSender
 from service.alerts.transport import make_alert_client
@@ -62,8 +62,44 @@ async def on_shutdown(ctx: WorkerContext) -> None:
     log.info("worker.stopped")
 
 
+def _every(seconds: int) -> set[int]:
+    step = max(1, min(59, seconds))
+    return set(range(0, 60, step))
+
+
+def cron_jobs(settings: Settings) -> list[Any]:
+    # Crons keep max_tries=1 and unique=True; the DB constraints make a double run harmless.
+    common: dict[str, Any] = {"unique": True, "max_tries": 1}
+    return [
+        cron(
+            cast(Any, items.sweep),
+            name=SWEEP,
+            second=_every(settings.sweep_interval_s),
+            run_at_startup=True,
+            timeout=60,
+            **common,
+        ),
+        cron(
+            cast(Any, sla.sweep),
+            name=SLA_SWEEP,
+            second=_every(settings.sla_sweep_interval_s),
+            run_at_startup=True,
+            timeout=60,
+            **common,
+        ),
+        cron(
+            cast(Any, items.purge_personal_data),
+            name=PURGE_PII,
+            hour={3},
+            minute={17},
+            second={0},
+            timeout=600,
+            **common,
+        ),
+    ]
+
+
 def worker_options(settings: Settings) -> dict[str, Any]:
-    every = max(1, min(59, settings.sweep_interval_s))
     return {
         "functions": [
             func(cast(Any, items.route), name=ROUTE_ITEM, max_tries=10, timeout=60),
@@ -71,26 +107,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             # An attempt is capped at 15 s by the senders; the lease outlives the job timeout.
             func(cast(Any, sla.deliver), name=DELIVER_ALERT, max_tries=3, timeout=30),
         ],
-        "cron_jobs": [
-            cron(
-                cast(Any, items.sweep),
-                name=SWEEP,
-                second=set(range(0, 60, every)),
-                run_at_startup=True,
-                unique=True,
-                timeout=60,
-                max_tries=1,
-            ),
-            cron(
-                cast(Any, sla.sweep),
-                name=SLA_SWEEP,
-                second=set(range(0, 60, max(1, min(59, settings.sla_sweep_interval_s)))),
-                run_at_startup=True,
-                unique=True,
-                timeout=60,
-                max_tries=1,
-            ),
-        ],
+        "cron_jobs": cron_jobs(settings),
         "on_startup": _startup(settings),
         "on_shutdown": on_shutdown,
         "redis_settings": redis_settings(settings.redis_url),

@@ -13,13 +13,15 @@ from schemas.views import (
     EventRead,
     ItemRead,
     ItemSummary,
+    MaskedContact,
     RedirectIn,
     RejectIn,
     ReplyIn,
     RequestInfoIn,
+    RevealIn,
 )
-from service.deps import StaffUser, UowDep
-from service.items import actions, views
+from service.deps import StaffUser, SupervisorUser, UowDep
+from service.items import actions, privacy, views
 from service.items.dependencies import ItemDep, LockedItemDep
 from service.items.queue import QueueFilter, list_queue
 from service.sla.dependencies import SlaDep
@@ -118,3 +120,13 @@ async def reopen(
     await actions.reopen(uow, item, user, sla)
     await uow.commit()
     return await views.detail(uow.session, item)
+
+
+@router.post("/items/{item_id}/contact/reveal", response_model=MaskedContact, responses=ERRORS)
+async def reveal_contact(
+    item: ItemDep, body: RevealIn, uow: UowDep, user: SupervisorUser
+) -> MaskedContact:
+    """Unmasked contact details for supervisors and operators; the reveal is audited."""
+    contact = await privacy.reveal(uow.session, item, user, body.reason)
+    await uow.commit()
+    return contact

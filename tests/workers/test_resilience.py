@@ -1,0 +1,30 @@
+"""Nothing acknowledged is lost: intake works with Redis down; the sweep routes it later."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+
+from schemas.items import Item
+from service.main import create_app
+from service.runner import free_port
+from tests.builders import SETTLEMENT, run_worker_burst, widget_report
+
+
+async def test_intake_with_redis_down_then_routed(settings, sessionmaker):
+    dead = settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
+    app = create_app(dead)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            accepted = [await widget_report(c) for _ in range(3)]
+            ready = await c.get("/readyz")
+    assert [r.status_code for r in accepted] == [202, 202, 202]
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["redis"].startswith("error")
+    await run_worker_burst(settings)  # the start-up sweep finds the items nobody enqueued
+    async with sessionmaker() as s:
+        items = [await s.get(Item, uuid.UUID(r.json()["id"])) for r in accepted]
+    assert all(i is not None and i.status == "routed" for i in items)
+    assert all(i is not None and i.authority_code == SETTLEMENT for i in items)
