@@ -59,3 +59,7 @@ class WidgetStatus(BaseModel):
     expected_response_by: datetime | None
     expected_resolution_by: datetime | None
     messages: list[PublicMessage]
+
+
+class CitizenMessageIn(StrictModel):
+    text: SafeText = Field(min_length=1, max_length=5000)

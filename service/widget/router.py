@@ -7,11 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
-from schemas.widget import WidgetReportAccepted, WidgetReportIn, WidgetStatus
+from schemas.widget import CitizenMessageIn, WidgetReportAccepted, WidgetReportIn, WidgetStatus
 from service.config import resolve_secret_key
 from service.deps import SettingsDep, UowDep
+from service.sla.dependencies import SlaDep
 from service.widget import ratelimit
-from service.widget.service import accepted, public_status, submit_report
+from service.widget.service import accepted, citizen_reply, public_status, submit_report
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 
@@ -61,3 +62,23 @@ async def report_status(
     token: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> WidgetStatus:
     return await public_status(uow.session, item_id, token, resolve_secret_key(settings))
+
+
+@router.post(
+    "/reports/{item_id}/messages",
+    response_model=WidgetStatus,
+    responses={404: {}, 409: {}, 422: {}},
+)
+async def post_citizen_message(
+    item_id: uuid.UUID,
+    body: CitizenMessageIn,
+    uow: UowDep,
+    settings: SettingsDep,
+    sla: SlaDep,
+    token: Annotated[str, Query(min_length=1, max_length=100)],
+) -> WidgetStatus:
+    """The citizen's answer to a clarification request (only while one is pending: else 409)."""
+    secret = resolve_secret_key(settings)
+    await citizen_reply(uow, item_id, token, secret, body.text, sla)
+    await uow.commit()
+    return await public_status(uow.session, item_id, token, secret)

@@ -11,6 +11,8 @@ from schemas.items import Channel, Item, ItemEvent, Status
 from schemas.widget import PublicMessage, WidgetReportAccepted, WidgetReportIn, WidgetStatus
 from service.db import UnitOfWork
 from service.errors import NotFound, Unprocessable
+from service.items import transitions
+from service.items.events import record
 from service.items.intake import (
     NewItem,
     check_references,
@@ -18,9 +20,11 @@ from service.items.intake import (
     fingerprint,
     store_item,
 )
+from service.sla import hooks
+from service.sla.hooks import SlaContext
 from service.widget.tokens import check_tracking_token, tracking_token
 
-PUBLIC_EVENT_KINDS = ("reply", "request_info")
+PUBLIC_EVENT_KINDS = ("reply", "request_info", "citizen_reply", "closed_no_reply")
 
 
 def accepted(item_id: uuid.UUID, secret: bytes, base_url: str) -> WidgetReportAccepted:
@@ -118,3 +122,28 @@ async def public_status(
         expected_resolution_by=item.resolution_due_at,
         messages=messages,
     )
+
+
+async def citizen_reply(
+    uow: UnitOfWork, item_id: uuid.UUID, token: str, secret: bytes, text: str, sla: SlaContext
+) -> Item:
+    """The citizen answers a clarification request from the status page: the clock resumes."""
+    item = await uow.session.get(Item, item_id, with_for_update=True)
+    if (
+        item is None
+        or item.channel != Channel.widget
+        or not check_tracking_token(secret, item_id, token)
+    ):
+        raise NotFound("no report with this id and token")
+    target = transitions.check("citizen_reply", item.status)
+    hooks.on_resume(uow, item, sla)
+    record(
+        uow.session,
+        item,
+        "citizen_reply",
+        actor="citizen",
+        to_status=target,
+        public=True,
+        text=text,
+    )
+    return item

@@ -176,3 +176,29 @@ class TestPublicStatus:
     async def test_routed_item_helper(self, client, settings):
         item_id = await routed_item(client, settings)
         assert uuid.UUID(item_id)
+
+
+class TestCitizenAnswer:
+    async def test_answer_to_question_resumes_work(self, client, settings, make_user):
+        from tests.builders import run_worker_burst
+
+        r = await widget_report(client)
+        status_url = r.json()["status_url"].replace("http://testserver", "")
+        path, query = status_url.split("?")
+        await run_worker_burst(settings)
+        staff = await make_user("responder", "s_aleysky_kashinsky")
+        item_id = r.json()["id"]
+        early = await client.post(f"{path}/messages?{query}", json={"text": "дом 12"})
+        assert early.status_code == 409  # nothing was asked yet
+        await client.post(f"/api/v1/items/{item_id}/claim", headers=staff)
+        await client.post(
+            f"/api/v1/items/{item_id}/request-info",
+            headers=staff,
+            json={"question": "Какой номер дома?"},
+        )
+        ans = await client.post(f"{path}/messages?{query}", json={"text": "дом 12"})
+        assert ans.status_code == 200
+        assert [m["kind"] for m in ans.json()["messages"]] == ["request_info", "citizen_reply"]
+        assert ans.json()["status"] == "in_progress"
+        wrong = await client.post(f"{path}/messages?token=nope", json={"text": "x"})
+        assert wrong.status_code == 404
