@@ -10,7 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 T = TypeVar("T")
 
 
-def _check_text(value: str) -> str:
+def check_text(value: str) -> str:
     # PostgreSQL text rejects NUL and UTF-8 cannot encode lone surrogates: refuse both as 422
     # here rather than fail as a 500 at the database.
     if "\x00" in value:
@@ -25,10 +25,10 @@ def _check_text(value: str) -> str:
 
 
 def _check_optional(value: str | None) -> str | None:
-    return None if value is None else _check_text(value)
+    return None if value is None else check_text(value)
 
 
-SafeText = Annotated[str, AfterValidator(_check_text)]
+SafeText = Annotated[str, AfterValidator(check_text)]
 OptionalSafeText = Annotated[str | None, AfterValidator(_check_optional)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]

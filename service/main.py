@@ -10,6 +10,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from service.alerts.router import router as alerts_router
 from service.catalog.router import router as catalog_router
+from service.channels.router import router as channels_router
 from service.clients.redis import QueueClient
 from service.config import Settings, get_settings, resolve_secret_key
 from service.db import make_engine, make_sessionmaker
@@ -28,6 +29,7 @@ MAX_BODY_BYTES = 2 * 1024 * 1024
 
 ROUTERS = (
     catalog_router,
+    channels_router,
     health_router,
     widget_router,
     ingest_router,

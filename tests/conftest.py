@@ -34,6 +34,7 @@ MUTABLE_TABLES = (
     "sla_policy",
     "work_calendar",
     "labelled_example",
+    "vk_group",
     "item_event",
     "contact",
     "item",

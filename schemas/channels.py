@@ -1,0 +1,60 @@
+"""Channel connections: VK communities whose Callback API events become items."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+from sqlalchemy import BigInteger, Column
+from sqlmodel import Field as SqlField
+from sqlmodel import SQLModel
+
+from schemas.base import UTCDateTime, utcnow
+from schemas.common import StrictModel
+
+
+class VkGroup(SQLModel, table=True):
+    __tablename__ = "vk_group"
+
+    group_id: int = SqlField(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    page_id: str = SqlField(foreign_key="page.page_id", index=True)
+    # The string VK expects back on `confirmation` (it changes when the server is edited).
+    confirmation: str = SqlField(max_length=100)
+    secret: str | None = SqlField(default=None, max_length=100)
+    created_at: datetime = SqlField(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class VkGroupIn(StrictModel):
+    group_id: int = Field(gt=0)
+    page_id: str = Field(min_length=1, max_length=200)
+    confirmation: str = Field(min_length=1, max_length=100)
+    secret: str | None = Field(default=None, min_length=8, max_length=100)
+
+
+class VkGroupRead(BaseModel):
+    group_id: int
+    page_id: str
+    has_secret: bool
+    created_at: datetime
+
+
+class VkEnvelope(BaseModel):
+    """The Callback API envelope; unknown fields are allowed (VK adds them over time)."""
+
+    type: str = Field(min_length=1, max_length=64)
+    group_id: int
+    event_id: str | None = Field(default=None, max_length=100)
+    v: str | None = Field(default=None, max_length=16)
+    secret: str | None = Field(default=None, max_length=200)
+    object: dict[str, Any] | None = None
+
+
+class VkComment(BaseModel):
+    id: int
+    from_id: int = 0
+    post_id: int | None = None
+    owner_id: int | None = None
+    date: int | None = None
+    text: str = Field(default="", max_length=20000)
+    reply_to_comment: int | None = None

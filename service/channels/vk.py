@@ -1,0 +1,94 @@
+"""VK Callback API: confirmation, secret check, wall comments in as items, answer `ok` fast."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hmac
+
+import structlog
+from pydantic import ValidationError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from schemas.catalog import Page
+from schemas.channels import VkComment, VkEnvelope, VkGroup, VkGroupIn
+from schemas.common import check_text
+from schemas.items import Channel, Status
+from service.db import UnitOfWork
+from service.errors import Forbidden, Unprocessable
+from service.items.events import record
+from service.items.intake import NewItem, find_existing, store_item
+
+log = structlog.get_logger()
+
+NEW_COMMENT = ("wall_reply_new", "wall_reply_restore")
+EDITABLE = (Status.new, Status.routed, Status.triage)
+
+
+async def register_group(session: AsyncSession, body: VkGroupIn) -> VkGroup:
+    if await session.get(Page, body.page_id) is None:
+        raise Unprocessable(f"unknown page_id {body.page_id!r}", field="page_id")
+    group = await session.get(VkGroup, body.group_id) or VkGroup(
+        group_id=body.group_id, page_id=body.page_id, confirmation=body.confirmation
+    )
+    group.page_id, group.confirmation, group.secret = body.page_id, body.confirmation, body.secret
+    session.add(group)
+    await session.flush()
+    return group
+
+
+async def authenticate(session: AsyncSession, envelope: VkEnvelope) -> VkGroup:
+    group = await session.get(VkGroup, envelope.group_id)
+    if group is None:
+        raise Forbidden(f"community {envelope.group_id} is not connected")
+    if group.secret is not None and not hmac.compare_digest(
+        (envelope.secret or "").encode(), group.secret.encode()
+    ):
+        log.warning("vk.bad_secret", group_id=envelope.group_id)
+        raise Forbidden("Bad Secret")
+    return group
+
+
+def _comment(envelope: VkEnvelope) -> VkComment | None:
+    try:
+        comment = VkComment.model_validate(envelope.object or {})
+        comment.text = check_text(comment.text)
+    except (ValidationError, ValueError):
+        return None  # attachment-only, deleted or malformed: nothing a person can route
+    return comment
+
+
+def _new_item(group: VkGroup, comment: VkComment) -> NewItem:
+    created = dt.datetime.fromtimestamp(comment.date, dt.UTC) if comment.date else None
+    return NewItem(
+        channel=Channel.comment,
+        network="vk",
+        external_id=f"{group.page_id}#{comment.id}",
+        page_id=group.page_id,
+        text=comment.text,
+        source_created_at=created,
+        source={
+            "post_id": str(comment.post_id),
+            "comment_id": str(comment.id),
+            "reply_to": str(comment.reply_to_comment) if comment.reply_to_comment else None,
+        },
+        contact={"author_external_id": str(comment.from_id)},
+    )
+
+
+async def handle_event(uow: UnitOfWork, group: VkGroup, envelope: VkEnvelope) -> str:
+    """Store what matters and say what happened (for logs); the HTTP answer is always `ok`."""
+    if envelope.type not in (*NEW_COMMENT, "wall_reply_edit"):
+        return "ignored"
+    comment = _comment(envelope)
+    if comment is None or comment.from_id < 0:
+        return "skipped"  # communities' own comments are our replies, not appeals
+    new = _new_item(group, comment)
+    existing = await find_existing(uow.session, new.channel, new.external_id)
+    if existing is not None and envelope.type == "wall_reply_edit":
+        if existing.status in EDITABLE and existing.text != new.text:
+            record(uow.session, existing, "edited", actor="citizen", previous_text=existing.text)
+            existing.text = new.text
+            return "edited"
+        return "unchanged"
+    _, created = await store_item(uow, new)
+    return "stored" if created else "duplicate"
