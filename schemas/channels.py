@@ -58,3 +58,13 @@ class VkComment(BaseModel):
     date: int | None = None
     text: str = Field(default="", max_length=20000)
     reply_to_comment: int | None = None
+
+
+class PollCursor(SQLModel, table=True):
+    """Where a poller stopped; saved in the same transaction as the items it fetched."""
+
+    __tablename__ = "poll_cursor"
+
+    source: str = SqlField(primary_key=True, max_length=64)
+    cursor: str | None = SqlField(default=None, max_length=500)
+    updated_at: datetime = SqlField(default_factory=utcnow, sa_type=UTCDateTime)

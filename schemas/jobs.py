@@ -11,6 +11,7 @@ SLA_CHECK = "sla.check"
 SLA_SWEEP = "sla.sweep"
 DELIVER_ALERT = "alerts.deliver"
 PURGE_PII = "privacy.purge"
+POLL_PLATFORM = "platform.poll"
 
 
 def route_job_id(item_id: str) -> str:

@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     smtp_username: str = ""
     smtp_password: str = ""
     smtp_starttls: bool = False
+    # The feedback-platform adapter polled by the worker (off while the URL is empty).
+    platform_poll_url: str = ""
+    platform_poll_token: str = ""
+    platform_poll_interval_s: int = 30
     telegram_bot_token: str = ""
     telegram_api_base: str = "https://api.telegram.org"
     pii_retention_days: int = 1825

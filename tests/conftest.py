@@ -35,6 +35,7 @@ MUTABLE_TABLES = (
     "work_calendar",
     "labelled_example",
     "vk_group",
+    "poll_cursor",
     "item_event",
     "contact",
     "item",

@@ -20,6 +20,7 @@ class WorkerContext(TypedDict, total=False):
     redis: Any
     alert_client: Any
     senders: Any
+    http: Any
     job_try: int
     job_id: str
 

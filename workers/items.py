@@ -12,6 +12,7 @@ from sqlmodel import col, select
 from schemas.base import utcnow
 from schemas.items import Item, Status
 from schemas.jobs import ROUTE_ITEM, route_job_id
+from service.channels.platform import PAGE, PollError, poll_once
 from service.items.pipeline import route_item
 from service.items.privacy import purge_expired
 from service.routing.service import router_for
@@ -63,3 +64,25 @@ async def purge_personal_data(ctx: WorkerContext) -> int:
 
 def functions() -> list[Any]:
     return [route]
+
+
+async def poll_platform(ctx: WorkerContext) -> dict[str, int]:
+    """Pull new messages from the platform adapter until a page comes back short."""
+    settings = ctx["settings"]
+    if not settings.platform_poll_url:
+        return {}
+    total: dict[str, int] = {}
+    for _ in range(20):  # bounded per run; the next run continues from the saved cursor
+        try:
+            async with job_uow(ctx) as uow:
+                counts = await poll_once(
+                    uow, ctx["http"], settings.platform_poll_url, settings.platform_poll_token
+                )
+                await uow.commit()
+        except PollError as exc:
+            log.warning("platform.poll_failed", error=str(exc))
+            break
+        total = {k: total.get(k, 0) + v for k, v in counts.items()}
+        if sum(counts.values()) < PAGE:
+            break
+    return total

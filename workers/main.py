@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+import httpx
 import structlog
 from arq import cron, func
 from arq.worker import Worker
 
-from schemas.jobs import DELIVER_ALERT, PURGE_PII, ROUTE_ITEM, SLA_CHECK, SLA_SWEEP, SWEEP
+from schemas.jobs import (
+    DELIVER_ALERT,
+    POLL_PLATFORM,
+    PURGE_PII,
+    ROUTE_ITEM,
+    SLA_CHECK,
+    SLA_SWEEP,
+    SWEEP,
+)
 from service.alerts.mail import EmailSender
 from service.alerts.senders import Senders, TelegramSender, WebhookSender
 from service.alerts.transport import make_alert_client
@@ -29,6 +38,7 @@ def _startup(settings: Settings) -> Any:
         ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
         ctx["alert_client"] = make_alert_client(allow_private=settings.alert_allow_private_targets)
         ctx["senders"] = build_senders(settings, ctx["alert_client"])
+        ctx["http"] = httpx.AsyncClient(timeout=httpx.Timeout(10, connect=3))
         log.info("worker.started")
 
     return on_startup
@@ -58,6 +68,7 @@ def build_senders(settings: Settings, client: Any) -> Senders:
 
 async def on_shutdown(ctx: WorkerContext) -> None:
     await ctx["alert_client"].aclose()
+    await ctx["http"].aclose()
     await ctx["engine"].dispose()
     log.info("worker.stopped")
 
@@ -85,6 +96,13 @@ def cron_jobs(settings: Settings) -> list[Any]:
             second=_every(settings.sla_sweep_interval_s),
             run_at_startup=True,
             timeout=60,
+            **common,
+        ),
+        cron(
+            cast(Any, items.poll_platform),
+            name=POLL_PLATFORM,
+            second=_every(settings.platform_poll_interval_s),
+            timeout=120,
             **common,
         ),
         cron(
