@@ -122,4 +122,3 @@ async def test_connecting_needs_admin_and_known_page(client, make_user):
     assert (
         await client.post("/api/v1/admin/vk-groups", headers=admin, json=bad)
     ).status_code == 422
-
