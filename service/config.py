@@ -54,7 +54,7 @@ class Settings(BaseSettings):
     triage_confidence: float = 0.55
     place_max_distance_km: float = 25.0
     alert_allow_private_targets: bool = False
-    sla_sweep_interval_s: int = 5
+    sla_sweep_interval_s: int = 2
     delivery_lease_s: int = 60
     smtp_host: str = ""
     smtp_port: int = 25

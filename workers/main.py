@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import Any, cast
 
 import httpx
@@ -39,6 +40,7 @@ def _startup(settings: Settings) -> Any:
         ctx["alert_client"] = make_alert_client(allow_private=settings.alert_allow_private_targets)
         ctx["senders"] = build_senders(settings, ctx["alert_client"])
         ctx["http"] = httpx.AsyncClient(timeout=httpx.Timeout(10, connect=3))
+        gc.freeze()  # see service/main.py: keeps full collections short
         log.info("worker.started")
 
     return on_startup

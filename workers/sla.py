@@ -8,11 +8,11 @@ from typing import Any
 import structlog
 
 from schemas.base import utcnow
-from schemas.jobs import DELIVER_ALERT, deliver_job_id
+from schemas.jobs import DELIVER_ALERT, SLA_CHECK, deliver_job_id, sla_check_job_id
 from service.alerts import service as deliveries
 from service.alerts.senders import Senders
 from service.sla.calendars import calendar_registry
-from service.sla.checks import check_item, due_items
+from service.sla.checks import check_item, due_checks_of
 from workers.context import WorkerContext, job_uow
 
 log = structlog.get_logger()
@@ -60,18 +60,30 @@ async def deliver(ctx: WorkerContext, delivery_id: int) -> str:
 
 
 async def sweep(ctx: WorkerContext) -> dict[str, int]:
-    """The backstop: every due SLA moment and every due delivery, whatever Redis remembers."""
+    """The backstop: every due SLA moment and every due delivery, whatever Redis remembers.
+
+    Due items become `sla.check` jobs under the same ids as their deferred jobs, so a job Redis
+    still holds is not doubled and every worker shares the batch; if Redis refuses the enqueue,
+    the sweep checks the item itself.
+    """
     now = utcnow()
     async with job_uow(ctx) as uow:
-        items = await due_items(uow.session, now)
+        due_checks = await due_checks_of(uow.session, now)
         due = await deliveries.due_deliveries(uow.session, now)
         for delivery_id, attempts in due:
             uow.jobs.add(DELIVER_ALERT, delivery_id, job_id=deliver_job_id(delivery_id, attempts))
         await uow.commit()
-    raised = 0
-    for item_id in items:
-        raised += await check(ctx, str(item_id))
-    return {"items": len(items), "alerts": raised, "deliveries": len(due)}
+    inline = 0
+    for item_id, at in due_checks:
+        try:
+            await ctx["redis"].enqueue_job(
+                SLA_CHECK, str(item_id), _job_id=sla_check_job_id(str(item_id), at)
+            )
+        except Exception as exc:
+            log.warning("sla.sweep.enqueue_failed", error=str(exc)[:200])
+            await check(ctx, str(item_id))
+            inline += 1
+    return {"items": len(due_checks), "inline": inline, "deliveries": len(due)}
 
 
 def functions() -> list[Any]:

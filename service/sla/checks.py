@@ -143,11 +143,18 @@ def schedule_check(uow: UnitOfWork, item: Item) -> None:
         )
 
 
-async def due_items(session: AsyncSession, now: dt.datetime, limit: int = 500) -> list[uuid.UUID]:
+async def due_checks_of(
+    session: AsyncSession, now: dt.datetime, limit: int = 1000
+) -> list[tuple[uuid.UUID, dt.datetime]]:
+    """Items whose next SLA moment has come, oldest first: (id, moment). Uses the partial index."""
     stmt = (
-        select(Item.id)
+        select(Item.id, Item.sla_next_check_at)
         .where(col(Item.sla_next_check_at).is_not(None), col(Item.sla_next_check_at) <= now)
         .order_by(col(Item.sla_next_check_at))
         .limit(limit)
     )
-    return list((await session.exec(stmt)).all())
+    return [(i, at) for i, at in (await session.exec(stmt)).all() if at is not None]
+
+
+async def due_items(session: AsyncSession, now: dt.datetime, limit: int = 1000) -> list[uuid.UUID]:
+    return [item_id for item_id, _ in await due_checks_of(session, now, limit)]
