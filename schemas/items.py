@@ -48,6 +48,9 @@ OPEN_STATUSES = (
 )
 
 
+OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_STATUSES))
+
+
 def _dt(**kw: Any) -> Any:
     return Field(sa_type=UTCDateTime, **kw)
 
@@ -58,6 +61,23 @@ class Item(SQLModel, table=True):
         UniqueConstraint("channel", "external_id"),
         Index("ix_item_authority_due", "authority_code", "next_due_at", "id"),
         Index("ix_item_status_created", "status", "created_at"),
+        # The queue reads only open items: partial indexes keep a long closed history out of
+        # the scan (an authority with few open items would otherwise walk all of its past).
+        Index(
+            "ix_item_open_authority_due",
+            "authority_code",
+            "next_due_at",
+            "id",
+            postgresql_where=text(OPEN_PREDICATE),
+            sqlite_where=text(OPEN_PREDICATE),
+        ),
+        Index(
+            "ix_item_open_due",
+            "next_due_at",
+            "id",
+            postgresql_where=text(OPEN_PREDICATE),
+            sqlite_where=text(OPEN_PREDICATE),
+        ),
         # The SLA due query: only items with a pending SLA moment are in this index.
         Index(
             "ix_item_sla_next_check",

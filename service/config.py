@@ -83,19 +83,25 @@ class Settings(BaseSettings):
         return f"sqlite+aiosqlite:///{self.var_dir / 'feedback-router.db'}"
 
 
+_generated_keys: dict[Path, bytes] = {}
+
+
 def resolve_secret_key(settings: Settings) -> bytes:
     if settings.secret_key:
         return settings.secret_key.encode()
     if settings.environment == Environment.production:
         raise RuntimeError("SECRET_KEY must be set in production")
     path = settings.var_dir / "secret.key"
+    if path in _generated_keys:  # read once per process, not per request
+        return _generated_keys[path]
     if not path.exists():
         import secrets
 
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
-    return path.read_text().strip().encode()
+    _generated_keys[path] = path.read_text().strip().encode()
+    return _generated_keys[path]
 
 
 @lru_cache

@@ -76,15 +76,18 @@ def _build(new: NewItem) -> tuple[Item, Contact | None]:
     return item, contact
 
 
-async def store_item(uow: UnitOfWork, new: NewItem) -> tuple[Item, bool]:
+async def store_item(
+    uow: UnitOfWork, new: NewItem, *, looked_up: bool = False
+) -> tuple[Item, bool]:
     """Insert the item, or return the one already stored for (channel, external_id).
 
     A concurrent duplicate loses on the unique constraint; it then returns the winner's row.
     """
     session = uow.session
-    existing = await find_existing(session, new.channel, new.external_id)
-    if existing is not None:
-        return existing, False
+    if not looked_up:  # the caller may have just checked; the constraint still decides
+        existing = await find_existing(session, new.channel, new.external_id)
+        if existing is not None:
+            return existing, False
     item, contact = _build(new)
     try:
         # A savepoint, so a lost race undoes only this insert, not the rest of a batch.

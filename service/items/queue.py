@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -44,7 +44,12 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
 
 
 def _conditions(f: QueueFilter, scope: set[str] | None) -> list[Any]:
-    conds: list[Any] = [col(Item.status).in_(f.statuses or [s.value for s in OPEN_STATUSES])]
+    statuses = f.statuses or [s.value for s in OPEN_STATUSES]
+    # Literal values, so PostgreSQL can match the partial open-item indexes in every plan
+    # (a bound parameter cannot prove the index predicate in a generic plan).
+    conds: list[Any] = [
+        col(Item.status).in_(bindparam("statuses", statuses, expanding=True, literal_execute=True))
+    ]
     if scope is not None:
         conds.append(col(Item.authority_code).in_(sorted(scope)))
     if f.authority_code is not None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from schemas.common import Page
+from schemas.items import Status
 from schemas.views import (
     EmptyIn,
     EventRead,
@@ -34,7 +35,7 @@ ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 404: {}, 409: {}, 422: {}}
 async def get_queue(
     uow: UowDep,
     user: StaffUser,
-    status: Annotated[list[str] | None, Query()] = None,
+    status: Annotated[list[Status] | None, Query()] = None,
     category: str | None = None,
     priority: str | None = None,
     due_before: datetime | None = None,
@@ -42,7 +43,8 @@ async def get_queue(
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ItemSummary]:
-    f = QueueFilter(status, category, priority, due_before, authority_code, limit, cursor)
+    statuses = [s.value for s in status] if status else None
+    f = QueueFilter(statuses, category, priority, due_before, authority_code, limit, cursor)
     items, next_cursor = await list_queue(uow.session, user, f)
     return Page(items=[views.summary(i) for i in items], next_cursor=next_cursor)
 

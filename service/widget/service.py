@@ -75,7 +75,7 @@ async def _by_key(
     existing = await find_existing(uow.session, Channel.widget, key)
     if existing is None:
         await check_references(uow.session, page_id=body.page_id, category=body.category)
-        existing, created = await store_item(uow, _new_item(body, key, digest))
+        existing, created = await store_item(uow, _new_item(body, key, digest), looked_up=True)
         if created:
             return existing, True
     if existing.request_hash != digest:
