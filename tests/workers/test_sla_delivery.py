@@ -112,3 +112,35 @@ async def test_dead_letter_listed_and_replayed(client, settings, make_user, sess
     assert (
         await client.get("/api/v1/admin/alert-deliveries", headers=responder)
     ).status_code == 403
+
+
+async def test_escalation_climbs_to_parent_then_tsur(client, settings, make_user):
+    admin = await make_user("admin", "op_tsur")
+    ladder = [
+        {"after": {"duration": 1 / 60, "unit": "minutes"}, "to": "parent"},
+        {"after": {"duration": 2 / 60, "unit": "minutes"}, "to": "tsur"},
+    ]
+    with receiver() as parent, receiver() as tsur:
+        await one_minute_policy(client, admin, seconds=2, escalation=ladder)
+        r = await client.post(
+            "/api/v1/admin/alert-endpoints",
+            headers=admin,
+            json={
+                "authority_code": "d_aleysky",
+                "kind": "webhook",
+                "target": parent.url,
+                "secret": parent.secret,
+                "levels": ["escalation"],
+            },
+        )
+        assert r.status_code == 201
+        await endpoint(client, admin, tsur.url, tsur.secret, authority="op_tsur")
+        item_id = (await widget_report(client)).json()["id"]
+        await run_workers_for(settings, 7)
+        up = parent.of_type("sla.escalation")
+        top = tsur.of_type("sla.escalation")
+    assert [(e["level"], e["authority_code"], e["item_id"]) for e in up] == [
+        ("escalation:1", "d_aleysky", item_id)
+    ]
+    assert [(e["level"], e["authority_code"]) for e in top] == [("escalation:2", "op_tsur")]
+    assert parent.of_type("sla.breach") == []  # the parent gets only what it subscribed to
