@@ -161,3 +161,31 @@ async def test_page_owner_queue_for_settlement_lighting(client, settings, make_u
         page_id=SETTLEMENT_PAGE,
     )
     assert item["authority_code"] == SETTLEMENT and item["category"] == "blag_lighting"
+
+
+async def test_labelled_examples_feed_training(client, settings, make_user):
+    from service.classifier.db_examples import load_async
+
+    op = await make_user("operator", "op_tsur")
+    staff = await make_user("responder", SETTLEMENT)
+    item = await routed(
+        client,
+        settings,
+        op,
+        page_id="vk:club_gov_altai",
+        text="на нашей улице яма посреди дороги, третий месяц не засыпают",
+    )
+    await client.post(
+        f"/api/v1/items/{item['id']}/assign",
+        headers=op,
+        json={"authority_code": SETTLEMENT, "category": "roads_potholes"},
+    )
+    await client.post(
+        f"/api/v1/items/{item['id']}/redirect",
+        headers=staff,
+        json={"authority_code": "d_aleysky", "reason": "дороги — район"},
+    )
+    by_authority = await load_async("authority", settings)
+    assert [(t[:10], label) for t, label, _ in by_authority] == [("на нашей у", "d_aleysky")]
+    [(_, label, context)] = await load_async("category", settings)
+    assert label == "roads_potholes" and context["channel"] == "widget"

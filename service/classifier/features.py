@@ -1,0 +1,256 @@
+"""Feature extraction: lemma word n-grams, character n-grams and context tokens.
+
+scikit-learn fits the vocabularies and IDF weights; transforms are our own, because its Python
+n-gram generation and sparse-matrix plumbing cost ~1 ms per item, five times the whole budget.
+A single item becomes an (indices, values) pair, so a worker scores it with one numpy gather.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from functools import partial
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from service.classifier.cleaning import clean_text, tokenize
+from service.classifier.lemmas import Lemmatizer
+
+Context = Mapping[str, str]
+SparseRow = tuple[NDArray[np.int64], NDArray[np.float32]]
+# Runtime bound on the per-word n-gram cache (see MAX_CACHE in lemmas).
+MAX_WORD_CACHE = 200_000
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """Everything that shapes the feature space; stored in the artifact sidecar."""
+
+    word_ngrams: tuple[int, int] = (1, 2)
+    char_ngrams: tuple[int, int] = (2, 5)
+    min_df: int = 2
+    lemmatize: bool = True
+    word_weight: float = 1.0
+    char_weight: float = 1.0
+    context_weight: float = 1.0
+    # Pairs (reason×district tokens) measured no gain over single columns on SPb executor: opt-in.
+    context_pairs: bool = False
+    max_char_features: int = 300_000
+    # Routing signal sits at the start; 99% of real texts are shorter, the rest cost time only.
+    max_chars: int = 2_000
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> FeatureConfig:
+        values = dict(data)
+        for key in ("word_ngrams", "char_ngrams"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+def word_char_ngrams(word: str, low: int, high: int) -> list[str]:
+    """Character n-grams of one space-padded word, as scikit-learn's "char_wb" makes them."""
+    padded = f" {word} "
+    size = len(padded)
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        if size <= n:
+            # A word no longer than n yields itself once and ends the loop, as in scikit-learn.
+            grams.append(padded)
+            break
+        grams.extend(padded[i : i + n] for i in range(size - n + 1))
+    return grams
+
+
+def char_wb_analyzer(text: str, low: int, high: int) -> list[str]:
+    return [gram for word in text.split() for gram in word_char_ngrams(word, low, high)]
+
+
+def word_ngram_analyzer(text: str, low: int, high: int) -> list[str]:
+    tokens = text.split()
+    return [
+        " ".join(tokens[i : i + n])
+        for n in range(low, high + 1)
+        for i in range(len(tokens) - n + 1)
+    ]
+
+
+def _empty_row() -> SparseRow:
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+
+
+class TfidfBlock:
+    """Sublinear TF-IDF with L2 norm (scikit-learn's weighting) over a fixed term vocabulary."""
+
+    def __init__(
+        self, kind: str, ngrams: tuple[int, int], min_df: int, max_features: int | None
+    ) -> None:
+        self.kind = kind
+        self.ngrams = ngrams
+        self._min_df = min_df
+        self._max_features = max_features
+        self.vocabulary: dict[str, int] = {}
+        self.idf: NDArray[np.float32] = np.zeros(0, dtype=np.float32)
+        self._cache: dict[str, list[int]] = {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The word cache is rebuilt on demand; shipping it would only bloat the artifact.
+        return {**self.__dict__, "_cache": {}}
+
+    def __len__(self) -> int:
+        return len(self.idf)
+
+    def fit_transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+        analyzer = char_wb_analyzer if self.kind == "char" else word_ngram_analyzer
+        vectorizer = TfidfVectorizer(
+            analyzer=partial(analyzer, low=self.ngrams[0], high=self.ngrams[1]),
+            min_df=self._min_df,
+            max_features=self._max_features,
+            sublinear_tf=True,
+            dtype=np.float32,
+        )
+        matrix = vectorizer.fit_transform(docs)
+        self.vocabulary = dict(vectorizer.vocabulary_)
+        self.idf = np.asarray(vectorizer.idf_, dtype=np.float32)
+        return sp.csr_matrix(matrix)
+
+    def _word_ids(self, word: str) -> list[int]:
+        ids = self._cache.get(word)
+        if ids is None:
+            vocab = self.vocabulary
+            ids = [vocab[g] for g in word_char_ngrams(word, *self.ngrams) if g in vocab]
+            if len(self._cache) < MAX_WORD_CACHE:
+                self._cache[word] = ids
+        return ids
+
+    def term_ids(self, doc: str) -> list[int]:
+        if self.kind == "char":
+            # Char n-grams never cross words, so a per-word cache is exact.
+            return [i for word in doc.split() for i in self._word_ids(word)]
+        vocab = self.vocabulary
+        terms = word_ngram_analyzer(doc, *self.ngrams)
+        return [vocab[t] for t in terms if t in vocab]
+
+    def row(self, doc: str) -> SparseRow:
+        ids = self.term_ids(doc)
+        if not ids:
+            return _empty_row()
+        index, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
+        values = (np.log(counts.astype(np.float32)) + np.float32(1.0)) * self.idf[index]
+        values /= np.float32(np.sqrt(np.dot(values, values)))
+        return index, values.astype(np.float32, copy=False)
+
+    def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+        rows = [self.row(doc) for doc in docs]
+        return rows_to_csr(rows, len(self))
+
+
+def rows_to_csr(rows: Sequence[SparseRow], width: int) -> sp.csr_matrix:
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum([len(index) for index, _ in rows])
+    index = np.concatenate([r[0] for r in rows]) if rows else np.zeros(0, dtype=np.int64)
+    values = np.concatenate([r[1] for r in rows]) if rows else np.zeros(0, dtype=np.float32)
+    return sp.csr_matrix((values, index, indptr), shape=(len(rows), max(width, 1)))
+
+
+def _context_tokens(context: Context, columns: Sequence[str], pairs: bool) -> list[str]:
+    # Empty values carry no information and must not become a shared "col=" feature.
+    singles = [(col, str(context.get(col, "") or "").strip().lower()) for col in columns]
+    singles = [(col, value) for col, value in singles if value]
+    tokens = [f"{col}={value}" for col, value in singles]
+    if pairs:
+        tokens += [f"{a}={va}&{b}={vb}" for (a, va), (b, vb) in combinations(singles, 2)]
+    return tokens
+
+
+class ContextEncoder:
+    """One-hot encoding of context columns (and optionally their pairs) with a fixed vocabulary."""
+
+    def __init__(self, columns: Sequence[str], *, pairs: bool, weight: float) -> None:
+        self.columns = tuple(columns)
+        self.pairs = pairs
+        self.weight = weight
+        self.vocabulary: dict[str, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.vocabulary)
+
+    def fit(self, contexts: Sequence[Context]) -> ContextEncoder:
+        vocab: dict[str, int] = {}
+        for context in contexts:
+            for token in _context_tokens(context, self.columns, self.pairs):
+                vocab.setdefault(token, len(vocab))
+        self.vocabulary = vocab
+        return self
+
+    def row(self, context: Context) -> SparseRow:
+        tokens = _context_tokens(context, self.columns, self.pairs)
+        index = sorted({self.vocabulary[t] for t in tokens if t in self.vocabulary})
+        return np.asarray(index, dtype=np.int64), np.full(len(index), self.weight, dtype=np.float32)
+
+
+class Featurizer:
+    """Turns (text, context) pairs into sparse rows: [word block | char block | context block]."""
+
+    def __init__(self, config: FeatureConfig, context_columns: Sequence[str]) -> None:
+        self.config = config
+        self.lemmatizer = Lemmatizer()
+        self._word = TfidfBlock("word", config.word_ngrams, config.min_df, None)
+        self._char = TfidfBlock("char", config.char_ngrams, config.min_df, config.max_char_features)
+        self._context = ContextEncoder(
+            context_columns, pairs=config.context_pairs, weight=config.context_weight
+        )
+
+    @property
+    def context_columns(self) -> tuple[str, ...]:
+        return self._context.columns
+
+    @property
+    def n_features(self) -> int:
+        return len(self._word) + len(self._char) + len(self._context)
+
+    def prepare(self, text: str) -> tuple[str, str]:
+        """The cleaned text (for char n-grams) and its space-joined (lemmatised) tokens."""
+        # Raw HTML can be several times longer than its text, hence the generous first cut.
+        clean = clean_text(text[: 4 * self.config.max_chars])[: self.config.max_chars]
+        tokens = tokenize(clean)
+        if self.config.lemmatize:
+            tokens = self.lemmatizer.lemmatize(tokens)
+        return clean, " ".join(tokens)
+
+    def fit_transform(self, texts: Sequence[str], contexts: Sequence[Context]) -> sp.csr_matrix:
+        prepared = [self.prepare(text) for text in texts]
+        words = self._word.fit_transform([words for _, words in prepared])
+        chars = self._char.fit_transform([clean for clean, _ in prepared])
+        self._context.fit(contexts)
+        if self.config.lemmatize:
+            self.lemmatizer.restrict_to({t for t in self._word.vocabulary if " " not in t})
+        ctx = rows_to_csr([self._context.row(c) for c in contexts], len(self._context))
+        blocks = [words * self.config.word_weight, chars * self.config.char_weight, ctx]
+        return sp.csr_matrix(sp.hstack(blocks, format="csr", dtype=np.float32))[
+            :, : self.n_features
+        ]
+
+    def row(self, text: str, context: Context) -> SparseRow:
+        clean, words = self.prepare(text)
+        w_index, w_values = self._word.row(words)
+        c_index, c_values = self._char.row(clean)
+        x_index, x_values = self._context.row(context)
+        offset = len(self._word)
+        index = np.concatenate([w_index, c_index + offset, x_index + offset + len(self._char)])
+        values = np.concatenate(
+            [w_values * self.config.word_weight, c_values * self.config.char_weight, x_values]
+        )
+        return index, values
+
+    def transform(self, texts: Sequence[str], contexts: Sequence[Context]) -> sp.csr_matrix:
+        rows = [self.row(text, context) for text, context in zip(texts, contexts, strict=True)]
+        return rows_to_csr(rows, self.n_features)

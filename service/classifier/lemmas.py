@@ -1,0 +1,64 @@
+"""Cached pymorphy3 lemmatisation: parsing a word costs ~60 µs, a cache hit well under 1 µs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import Any
+
+import pymorphy3
+
+# Runtime growth bound: a worker sees an open vocabulary (typos, names), so the cache must not
+# grow without limit. Training vocabularies of both real sources are under 60,000 tokens.
+MAX_CACHE = 200_000
+PREFIX = 3
+
+
+@lru_cache(maxsize=1)
+def _analyzer() -> Any:
+    # One analyzer per process: its dictionaries are read-only and cost ~20 MB.
+    return pymorphy3.MorphAnalyzer()
+
+
+class Lemmatizer:
+    """Maps tokens to normal forms; the cache travels with the model artifact."""
+
+    def __init__(self, cache: dict[str, str] | None = None) -> None:
+        self._cache: dict[str, str] = dict(cache or {})
+        self._prefixes: frozenset[str] | None = None
+
+    def restrict_to(self, vocabulary_lemmas: set[str]) -> None:
+        """After training: skip parsing new tokens whose lemma cannot be a known feature.
+
+        A lemma shares its first letters with its word forms except for a few suppletive, very
+        common words that the training cache already holds, so an unseen token whose prefix
+        starts no vocabulary lemma would only produce an unknown feature: parsing it is wasted.
+        """
+        self._prefixes = frozenset(lemma[:PREFIX] for lemma in vocabulary_lemmas)
+
+    def lemma(self, token: str) -> str:
+        found = self._cache.get(token)
+        if found is not None:
+            return found
+        if token.isdigit() or len(token) < 2:
+            result = token
+        elif self._prefixes is not None and token[:PREFIX] not in self._prefixes:
+            result = token
+        else:
+            result = str(_analyzer().parse(token)[0].normal_form).replace("ё", "е")
+        if len(self._cache) < MAX_CACHE:
+            self._cache[token] = result
+        return result
+
+    def lemmatize(self, tokens: Iterable[str]) -> list[str]:
+        return [self.lemma(token) for token in tokens]
+
+    def __len__(self) -> int:
+        return len(self._cache)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"cache": self._cache, "prefixes": self._prefixes}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self._cache = state["cache"]
+        self._prefixes = state.get("prefixes")

@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from service.classifier.data import group_split
+from service.classifier.evaluate import evaluate
+from service.classifier.features import TfidfBlock
+from service.classifier.model import TextClassifier
+
+from .conftest import as_examples, make_rows
+
+
+def test_learns_topic_from_text(rows: list[dict[str, str]]) -> None:
+    examples = as_examples(rows, "topic")
+    train_idx, test_idx = group_split(examples, 0.25, seed=1)
+    train, test = examples.subset(train_idx), examples.subset(test_idx)
+    model = TextClassifier().fit(train.texts, train.labels, train.contexts)
+    assert model.labels == ("light", "roads", "waste")
+    assert evaluate(model, test)["accuracy"] >= 0.95
+
+
+def test_context_column_is_used(rows: list[dict[str, str]]) -> None:
+    examples = as_examples(rows, "executor", ("district",))
+    model = TextClassifier(context_columns=["district"])
+    model.fit(examples.texts, examples.labels, examples.contexts)
+    text = "яма на дороге"
+    assert model.predict([text], [{"district": "Центральный"}]) == ["roads-Центральный"]
+    assert model.predict([text], [{"district": "Заречный"}]) == ["roads-Заречный"]
+    # An unknown district must not crash: the text alone still decides the topic side.
+    assert model.predict([text], [{"district": "Новый"}])[0].startswith("roads")
+
+
+def test_single_item_path_matches_batch_path(rows: list[dict[str, str]]) -> None:
+    examples = as_examples(rows, "executor", ("district",))
+    model = TextClassifier(context_columns=["district"])
+    model.fit(examples.texts, examples.labels, examples.contexts)
+    batch = model.predict_proba(examples.texts[:5], examples.contexts[:5])
+    single = np.vstack(
+        [
+            model.predict_proba([t], [c])
+            for t, c in zip(examples.texts[:5], examples.contexts[:5], strict=True)
+        ]
+    )
+    np.testing.assert_allclose(batch, single, rtol=1e-5, atol=1e-6)
+
+
+def test_predict_one_reports_runner_up(rows: list[dict[str, str]]) -> None:
+    examples = as_examples(rows, "topic")
+    model = TextClassifier().fit(examples.texts, examples.labels)
+    result = model.predict_one("не горит фонарь у подъезда")
+    assert result.label == "light"
+    assert result.runner_up in {"roads", "waste"}
+    assert 0.0 <= result.runner_up_confidence <= result.confidence <= 1.0
+    assert [label for label, _ in result.top] == [result.label, result.runner_up, result.top[2][0]]
+
+
+def test_binary_labels_and_empty_text(rows: list[dict[str, str]]) -> None:
+    examples = as_examples([r for r in rows if r["topic"] != "waste"], "topic")
+    model = TextClassifier().fit(examples.texts, examples.labels)
+    assert model.predict(["темно, фонари не работают", ""])[0] == "light"
+    probs = model.predict_proba(["", "!!!"])
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0)
+
+
+def test_one_label_is_rejected() -> None:
+    with pytest.raises(ValueError, match="two distinct labels"):
+        TextClassifier().fit(["а", "б"], ["x", "x"])
+
+
+def test_char_block_matches_scikit_learn() -> None:
+    docs = [r["text"].lower() for r in make_rows(60, seed=3)]
+    ours = TfidfBlock("char", (2, 5), 2, None)
+    ours.fit_transform(docs[:40])
+    reference = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=2, sublinear_tf=True)
+    reference.fit(docs[:40])
+    order = [ours.vocabulary[t] for t in reference.get_feature_names_out()]
+    np.testing.assert_allclose(
+        ours.transform(docs[40:]).toarray()[:, order],
+        reference.transform(docs[40:]).toarray(),
+        atol=1e-6,
+    )
