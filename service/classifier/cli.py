@@ -54,6 +54,11 @@ def _training_examples(args: argparse.Namespace) -> Examples:
         from service.classifier.db_examples import load_db_examples
 
         parts.append(Examples.from_rows(load_db_examples(args.label_column), args.context))
+    if not any(p.texts for p in parts):
+        raise ValueError(
+            "no training examples (the CSV is empty, or nobody has triaged or "
+            "redirected an item yet for --from-db)"
+        )
     return Examples(
         texts=[t for p in parts for t in p.texts],
         labels=[lb for p in parts for lb in p.labels],
