@@ -39,14 +39,12 @@ import argparse
 import asyncio
 import base64
 import contextlib
-import ctypes
 import datetime as dt
 import hashlib
 import hmac
 import json
 import os
 import signal
-import socket
 import sys
 import tempfile
 import threading
@@ -64,6 +62,7 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # type: ignore[import-untyped]  # noqa: E402
 import httpx  # noqa: E402
+from _common import admin_sql, die_with_parent, free_port, interrupt, pct, server_dsn  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -88,17 +87,6 @@ TEXT = "На улице Центральной не горит фонарь уж
 TARGET_P99_S = 5.0
 WARN_AT = 0.75
 BATCH = 100  # items per transaction while seeding
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    """Percentile with linear interpolation (q in 0..100)."""
-    s = sorted(values)
-    if not s:
-        return float("nan")
-    k = (len(s) - 1) * q / 100
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
 
 
 def summary(values: Sequence[float], digits: int = 3) -> dict[str, float]:
@@ -194,12 +182,6 @@ def receiver() -> Iterator[Receiver]:
 # --- processes ---------------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """Children get SIGTERM if this process dies, even by SIGKILL (Linux prctl)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class Processes:
     """The subprocesses this run started; each is stopped by its own pid, never by name."""
 
@@ -216,7 +198,7 @@ class Processes:
             cwd=self.logdir,  # no stray .env file is picked up, nothing written to the repo
             stdout=log,
             stderr=asyncio.subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
         log.close()
         self.procs.append((name, proc))
@@ -242,12 +224,6 @@ class Processes:
             if name.startswith(names) and proc.returncode is not None:
                 tail = (self.logdir / f"{name}.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def run_cli(env: dict[str, str], cwd: Path, *args: str) -> str:
@@ -619,18 +595,6 @@ async def run(args: argparse.Namespace, db_url: str, tmp: Path) -> dict[str, Any
 # --- database lifecycle --------------------------------------------------------------------------
 
 
-def server_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def admin_sql(server_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(server_dsn(server_url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def table(r: dict[str, Any]) -> str:
     head = f"{'measure':<46} {'n':>5} {'p50 s':>7} {'p95 s':>7} {'p99 s':>7} {'max s':>7}"
     lines = [head, "-" * len(head)]
@@ -656,10 +620,6 @@ def table(r: dict[str, Any]) -> str:
     line("  alerts.deliver job: run time", r["jobs"]["deliver_job_run_s"])
     line("reference: bare POST round trip", r["reference_post_rtt_s"], ".4f")
     return "\n".join(lines)
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
 
 
 def main() -> int:
@@ -691,7 +651,7 @@ def main() -> int:
     db_url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
     started = time.perf_counter()
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the finally blocks stop the workers.
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     asyncio.run(admin_sql(args.server_url, f'CREATE DATABASE "{name}"'))
     print(f"database {name}, redis {args.redis_url}", flush=True)
     try:

@@ -34,12 +34,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import ctypes
 import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -54,6 +52,7 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # type: ignore[import-untyped]  # noqa: E402
 import httpx  # noqa: E402
+from _common import admin_sql, die_with_parent, free_port, interrupt, run_cli, server_dsn  # noqa: E402
 from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -175,12 +174,6 @@ class Result:
 # --- processes -------------------------------------------------------------------------------
 
 
-def _die_with_parent() -> None:
-    """Children get SIGTERM if this process dies, even by SIGKILL (Linux prctl)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
 class Processes:
     """The servers this run started; each is stopped by its own pid, never by name."""
 
@@ -196,7 +189,7 @@ class Processes:
                 cwd=self.logdir,  # no stray .env file is picked up, nothing written to the repo
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+                preexec_fn=die_with_parent if sys.platform == "linux" else None,
                 # Its own process group: uvicorn --workers forks children that must go too.
                 start_new_session=True,
             )
@@ -221,21 +214,6 @@ class Processes:
             if proc.poll() is not None:
                 tail = (self.logdir / f"{name}.log").read_text(errors="replace")[-3000:]
                 raise RuntimeError(f"{name} exited with {proc.returncode}:\n{tail}")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def run_cli(env: dict[str, str], cwd: Path, *args: str) -> str:
-    out = subprocess.run(
-        [str(EXE), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"feedback-router {' '.join(args)} failed:\n{out.stdout}{out.stderr}")
-    return out.stdout
 
 
 def wait_healthy(procs: Processes, base: str, limit_s: float = 60) -> None:
@@ -324,18 +302,6 @@ async def rows_present(dsn: str, ids: list[str]) -> int:
 
 
 # --- database lifecycle ----------------------------------------------------------------------
-
-
-def server_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def admin_sql(server_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(server_dsn(server_url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
 
 
 async def flush_redis(url: str) -> None:
@@ -454,10 +420,6 @@ def table(results: list[Result]) -> str:
     return "\n".join(lines)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--duration", type=float, default=15.0, help="measured seconds per server")
@@ -487,7 +449,7 @@ def main() -> int:
     db_url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
     started = time.perf_counter()
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the finally blocks stop the servers.
-    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
     asyncio.run(flush_redis(args.redis_url))
     asyncio.run(admin_sql(args.server_url, f'CREATE DATABASE "{name}"'))
     print(f"database {name}, redis {args.redis_url}, {args.workers} uvicorn process(es)")

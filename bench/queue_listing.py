@@ -41,19 +41,16 @@ import argparse
 import asyncio
 import contextlib
 import csv
-import ctypes
 import gc
 import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -63,6 +60,15 @@ sys.path.insert(0, str(ROOT))
 
 import asyncpg  # type: ignore[import-untyped]  # noqa: E402
 import httpx  # noqa: E402
+from _common import (  # noqa: E402
+    admin_sql,
+    die_with_parent,
+    free_port,
+    interrupt,
+    run_cli,
+    server_dsn,
+    summary,
+)
 from sqlalchemy.dialects.postgresql.asyncpg import PGDialect_asyncpg  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlmodel import col, select  # noqa: E402
@@ -85,27 +91,6 @@ CHUNK = 250_000  # rows per INSERT: progress output and bounded transactions
 PAGE_LIMIT = 50  # the API's default page size
 
 
-def pct(values: Sequence[float], q: float) -> float:
-    """Percentile with linear interpolation (q in 0..100)."""
-    s = sorted(values)
-    if not s:
-        return float("nan")
-    k = (len(s) - 1) * q / 100
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def summary(values_ms: Sequence[float]) -> dict[str, float]:
-    return {
-        "n": len(values_ms),
-        "p50_ms": round(pct(values_ms, 50), 3),
-        "p95_ms": round(pct(values_ms, 95), 3),
-        "p99_ms": round(pct(values_ms, 99), 3),
-        "max_ms": round(max(values_ms), 3),
-    }
-
-
 @dataclass
 class Viewer:
     label: str
@@ -126,27 +111,6 @@ class Viewer:
 
 
 # --- processes ---------------------------------------------------------------------------------
-
-
-def _die_with_parent() -> None:
-    """The API gets SIGTERM if this process dies, even by SIGKILL (Linux prctl)."""
-    with contextlib.suppress(Exception):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-
-def run_cli(env: dict[str, str], cwd: Path, *args: str) -> str:
-    out = subprocess.run(
-        [str(EXE), *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120
-    )
-    if out.returncode != 0:
-        raise RuntimeError(f"feedback-router {' '.join(args)} failed:\n{out.stdout}{out.stderr}")
-    return out.stdout
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def stop(proc: subprocess.Popen[bytes], grace_s: float = 10) -> None:
@@ -388,18 +352,6 @@ async def wait_healthy(proc: subprocess.Popen[bytes], base: str, log: Path) -> N
 # --- the run ---------------------------------------------------------------------------------
 
 
-def server_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-async def admin_sql(server_url: str, sql: str) -> None:
-    conn = await asyncpg.connect(server_dsn(server_url))
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def run(args: argparse.Namespace, db_url: str, tmp: Path) -> dict[str, Any]:
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))},
@@ -441,7 +393,7 @@ def run(args: argparse.Namespace, db_url: str, tmp: Path) -> dict[str, Any]:
             cwd=tmp,  # no stray .env file is picked up, nothing written to the repo
             stdout=out_f,
             stderr=subprocess.STDOUT,
-            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            preexec_fn=die_with_parent if sys.platform == "linux" else None,
         )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -490,10 +442,6 @@ def table(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt(f"signal {signum}")
-
-
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--items", type=int, default=1_000_000, help="items in the database")
@@ -515,7 +463,7 @@ def main() -> int:
     name = f"fr_bench_{uuid.uuid4().hex[:10]}"
     db_url = make_url(args.server_url).set(database=name).render_as_string(hide_password=False)
     started = time.perf_counter()
-    signal.signal(signal.SIGTERM, _interrupt)  # unwind so the finally blocks clean up
+    signal.signal(signal.SIGTERM, interrupt)  # unwind so the finally blocks clean up
     asyncio.run(admin_sql(args.server_url, f'CREATE DATABASE "{name}"'))
     print(f"database {name}", flush=True)
     try:

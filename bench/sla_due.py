@@ -33,7 +33,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import asyncpg  # type: ignore[import-untyped]  # noqa: E402
+from _common import server_dsn, summary  # noqa: E402
 from sqlalchemy import event, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import (  # noqa: E402
@@ -72,27 +72,6 @@ CHUNK = 100_000  # rows per INSERT: progress output and bounded transactions
 TEXT = "На улице Центральной не горит фонарь уже неделю, вечером темно. Обращение №"
 # Planner switches that leave only a scan of the whole table for this query.
 NO_INDEX = ("enable_indexscan", "enable_indexonlyscan", "enable_bitmapscan")
-
-
-def pct(values: Sequence[float], q: float) -> float:
-    """Percentile with linear interpolation (q in 0..100)."""
-    s = sorted(values)
-    if not s:
-        return float("nan")
-    k = (len(s) - 1) * q / 100
-    lo = int(k)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (k - lo)
-
-
-def summary(values_ms: Sequence[float]) -> dict[str, float]:
-    return {
-        "n": len(values_ms),
-        "p50_ms": round(pct(values_ms, 50), 3),
-        "p95_ms": round(pct(values_ms, 95), 3),
-        "p99_ms": round(pct(values_ms, 99), 3),
-        "max_ms": round(max(values_ms), 3),
-    }
 
 
 @dataclass
@@ -140,11 +119,6 @@ class Capture:
 
 
 # --- database set-up -------------------------------------------------------------------------
-
-
-def server_dsn(url: str) -> str:
-    """asyncpg wants a plain postgresql:// DSN."""
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 async def create_database(server_url: str, name: str) -> None:
