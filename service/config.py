@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     sweep_interval_s: int = 30
     sweep_stale_after_s: int = 20
     triage_confidence: float = 0.55
+    # The trained category model (`feedback-router classifier altai`); the router runs on its
+    # rules alone while the file is missing and picks it up, or a retrained one, within
+    # `category_model_check_s` without a restart.
+    category_model_enabled: bool = True
+    category_model_path: Path | None = None
+    category_model_check_s: float = 5.0
     place_max_distance_km: float = 25.0
     alert_allow_private_targets: bool = False
     sla_sweep_interval_s: int = 2
@@ -75,6 +81,12 @@ class Settings(BaseSettings):
     @property
     def base_url(self) -> str:
         return self.public_base_url or f"http://{self.api_host}:{self.api_port}"
+
+    @property
+    def effective_category_model_path(self) -> Path | None:
+        if not self.category_model_enabled:
+            return None
+        return self.category_model_path or self.var_dir / "models" / "altai_category.joblib"
 
     @property
     def effective_database_url(self) -> str:

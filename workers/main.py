@@ -26,6 +26,7 @@ from service.clients.redis import deserialize, redis_settings, serialize
 from service.config import Settings, get_settings
 from service.db import make_engine, make_sessionmaker
 from service.logging import configure_logging
+from service.routing.service import text_model_for
 from workers import items, sla
 from workers.context import WorkerContext
 
@@ -40,6 +41,8 @@ def _startup(settings: Settings) -> Any:
         ctx["alert_client"] = make_alert_client(allow_private=settings.alert_allow_private_targets)
         ctx["senders"] = build_senders(settings, ctx["alert_client"])
         ctx["http"] = httpx.AsyncClient(timeout=httpx.Timeout(10, connect=3))
+        # Load the category model now (≤ 2 s), not inside the first routing job.
+        text_model_for(settings)
         gc.freeze()  # see service/main.py: keeps full collections short
         log.info("worker.started")
 

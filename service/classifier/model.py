@@ -56,10 +56,17 @@ class TextClassifier:
         self.config = config or ModelConfig()
         self.featurizer = Featurizer(self.config.features, context_columns)
         self.labels: tuple[str, ...] = ()
+        self._label_set: frozenset[str] | None = None
         self.temperature = 1.0
         # Stored transposed and in float32: half the memory of sklearn's coef_ and a faster product.
         self._weights: NDArray[np.float32] = np.zeros((0, 0), dtype=np.float32)
         self._bias: NDArray[np.float32] = np.zeros(0, dtype=np.float32)
+
+    @property
+    def label_set(self) -> frozenset[str]:
+        if self._label_set is None or len(self._label_set) != len(self.labels):
+            self._label_set = frozenset(self.labels)
+        return self._label_set
 
     @property
     def context_columns(self) -> tuple[str, ...]:

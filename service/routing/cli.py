@@ -7,6 +7,8 @@ import json
 import sys
 from pathlib import Path
 
+from service.classifier.serving import ArtifactTextModel
+from service.config import Settings
 from service.routing.catalog import load_catalog_dir
 from service.routing.decision import RouteInput
 from service.routing.engine import Router
@@ -19,16 +21,38 @@ def _default_catalog() -> Path:
     return get_settings().catalog_dir
 
 
-def _router(catalog_dir: str | None) -> Router:
+def _router(args: argparse.Namespace) -> Router:
     from service.config import get_settings
 
     settings = get_settings()
-    catalog = load_catalog_dir(Path(catalog_dir) if catalog_dir else _default_catalog())
+    catalog = load_catalog_dir(Path(args.catalog) if args.catalog else _default_catalog())
     return Router(
         catalog,
         triage_confidence=settings.triage_confidence,
         max_distance_km=settings.place_max_distance_km,
+        model=_model(args, settings),
     )
+
+
+def _model(args: argparse.Namespace, settings: Settings) -> ArtifactTextModel | None:
+    """The trained category model the worker would use, unless told otherwise."""
+    if args.no_model:
+        return None
+    path = args.model or settings.effective_category_model_path
+    if path is None:
+        return None
+    if args.model and not path.exists():
+        raise SystemExit(f"error: no model artifact at {path}")
+    return ArtifactTextModel(path)
+
+
+def _model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--catalog", help="directory with the catalog CSVs")
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(
+        "--model", type=Path, help="category model artifact (default: the worker's, if present)"
+    )
+    group.add_argument("--no-model", action="store_true", help="keyword rules only")
 
 
 def _route_parser() -> argparse.ArgumentParser:
@@ -40,21 +64,21 @@ def _route_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lon", type=float)
     parser.add_argument("--address")
     parser.add_argument("--category-hint")
-    parser.add_argument("--catalog", help="directory with the catalog CSVs")
+    _model_options(parser)
     return parser
 
 
 def _eval_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="feedback-router route eval")
     parser.add_argument("--input", required=True, help="labelled CSV")
-    parser.add_argument("--catalog", help="directory with the catalog CSVs")
+    _model_options(parser)
     return parser
 
 
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "eval":
         args = _eval_parser().parse_args(argv[1:])
-        result = evaluate(Path(args.input), _router(args.catalog))
+        result = evaluate(Path(args.input), _router(args))
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 0
     args = _route_parser().parse_args(argv)
@@ -70,7 +94,7 @@ def main(argv: list[str]) -> int:
         address=args.address,
         category_hint=args.category_hint,
     )
-    decision = _router(args.catalog).route(item)
+    decision = _router(args).route(item)
     sys.stdout.write(json.dumps(decision.to_dict(), ensure_ascii=False, indent=2) + "\n")
     return 0
 

@@ -47,6 +47,8 @@ class Decision:
     status: str  # routed | triage | rejected
     version: str
     override_id: str | None = None
+    # Which evidence chose the category: rules | model | hint | none (see rules.Assessment).
+    decided_by: str = "rules"
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -65,4 +67,5 @@ class Decision:
             "status": self.status,
             "version": self.version,
             "override_id": self.override_id,
+            "decided_by": self.decided_by,
         }

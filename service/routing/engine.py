@@ -9,9 +9,11 @@ with its top suggestions instead of to a guessed authority.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from service.routing.catalog import Catalog, Category
 from service.routing.decision import Decision, RouteInput, Suggestion
@@ -20,7 +22,14 @@ from service.routing.lexicon import LexRow
 from service.routing.location import Location, LocationResolver, Option
 from service.routing.morph import Morphology
 from service.routing.overrides import OverrideTable, RoutingOverride
-from service.routing.rules import DEFAULT_LEXICON, FALLBACK_CATEGORY, NO_IDEA, RuleClassifier
+from service.routing.rules import (
+    DEFAULT_LEXICON,
+    FALLBACK_CATEGORY,
+    NO_IDEA,
+    Assessment,
+    ModelReading,
+    RuleClassifier,
+)
 from service.routing.text import Token, normalize, tokenize
 
 __all__ = ["TRIAGE_AUTHORITY", "Decision", "RouteInput", "Router", "Suggestion"]
@@ -29,6 +38,12 @@ RULES_VERSION = "rules-1.0"
 TRIAGE_AUTHORITY = "op_tsur"
 _TOP_CATEGORIES = 6
 _MAX_CONFIDENCE = 0.99
+
+
+class TextModel(Protocol):
+    """A trained category model (service.classifier.serving.ArtifactTextModel)."""
+
+    def read(self, text: str) -> ModelReading | None: ...
 
 
 @dataclass(slots=True)
@@ -59,8 +74,10 @@ class Router:
         max_distance_km: float = 25.0,
         lexicon: Iterable[LexRow] | None = None,
         morph: Morphology | None = None,
+        model: TextModel | None = None,
     ) -> None:
         self.catalog = catalog
+        self.model = model
         self.triage_confidence = triage_confidence
         self._morph = morph or Morphology()
         self._gazetteer = Gazetteer(catalog.places, self._morph)
@@ -80,11 +97,20 @@ class Router:
         tokens = tokenize(item.text)
         mentions = self._gazetteer.mentions(tokens)
         hint = (item.category_hint or "").strip() or None
+        model = self.model
         assessment = self._classifier.assess(
-            tokens, hint=hint, specials=_specials(tokens, mentions)
+            tokens,
+            hint=hint,
+            specials=_specials(tokens, mentions),
+            model=(lambda: model.read(item.text)) if model is not None else None,
         )
+        version = self.version
+        if assessment.model_version:
+            version = f"{version}+{assessment.model_version}"
         if not assessment.actionable:
-            return self._rejected(assessment.not_actionable_reason, assessment.nonact_confidence)
+            return self._rejected(
+                assessment.not_actionable_reason, assessment.nonact_confidence, version
+            )
         located = self._locate(item, mentions, assessment.evidence_position)
         text = normalize(item.text)
         candidates = [
@@ -92,7 +118,10 @@ class Router:
             for code, prob in assessment.distribution[:_TOP_CATEGORIES]
             for cand in self._candidates(code, prob, located.location, text)
         ]
-        return self._decide(candidates, located.location, [*assessment.reasons, *located.reasons])
+        decision = self._decide(
+            candidates, located.location, [*assessment.reasons, *located.reasons]
+        )
+        return _attributed(decision, assessment, version)
 
     def _locate(self, item: RouteInput, mentions: list[Mention], evidence: int | None) -> _Located:
         """Step 2 of the rule: the first of point, address, text and page that gives a place."""
@@ -235,7 +264,7 @@ class Router:
             return "triage"
         return "routed"
 
-    def _rejected(self, reason: str | None, confidence: float) -> Decision:
+    def _rejected(self, reason: str | None, confidence: float, version: str) -> Decision:
         return Decision(
             actionable=False,
             not_actionable_reason=reason,
@@ -250,8 +279,20 @@ class Router:
             suggestions=(),
             reasons=(f"not actionable: {reason}",),
             status="rejected",
-            version=self.version,
+            version=version,
+            decided_by="rules",
         )
+
+
+def _attributed(decision: Decision, assessment: Assessment, version: str) -> Decision:
+    """Say which evidence (rules, model, citizen's hint) chose the category."""
+    decided_by = assessment.decided_by(decision.category)
+    note = f"category {decision.category} decided by {decided_by}"
+    if assessment.rules_category not in (None, decision.category):
+        note += f" (rules alone: {assessment.rules_category})"
+    return dataclasses.replace(
+        decision, decided_by=decided_by, version=version, reasons=(*decision.reasons, note)
+    )
 
 
 def _specials(tokens: tuple[Token, ...], mentions: list[Mention]) -> dict[str, list[int]]:

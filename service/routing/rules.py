@@ -8,9 +8,10 @@ mass that stands for `other_misc`, so thin evidence yields low confidence.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from service.routing.catalog import Catalog, Category
 from service.routing.lexicon import Hit, Lexicon, LexRow, read_lexicon
@@ -24,6 +25,14 @@ SPECIALS = ("PLACE", "DEST", "PROPER", "NUM")
 BETA = 1.2  # sharpness of the score → probability mapping
 NULL_SCORE = 1.0  # evidence a category must beat to be more likely than "no idea"
 HINT_WEIGHT = 1.5  # a citizen's choice counts like one medium keyword, no more
+# A trained text model's probability p adds MODEL_WEIGHT * p: a sure model weighs like one
+# strong keyword, so it settles texts the rules know little about but cannot outvote a rule
+# hit plus the citizen's own choice (docs/classifier.md, "Router").
+MODEL_WEIGHT = 3.0
+MODEL_MIN_P = 0.3
+# The rules were written for this region's messages; the model learned other regions' portals.
+# Above this much rule evidence the rules are trusted alone.
+MODEL_ABOVE_RULES = 2.0
 SEED_WEIGHT = 1.0
 NONACT_MIN = 2.0
 LANDMARK_FACTOR = 0.35
@@ -33,6 +42,17 @@ _CONTRAST = frozenset({"а", "но", "однако", "зато"})
 _POLITE = frozenset({"thanks", "congratulation", "greeting", "chatter"})
 # «у школы», «возле магазина»: the noun says where, not what is wrong.
 _LANDMARK_PREPS = frozenset({"у", "возле", "около", "напротив", "вдоль", "перед", "мимо", "близ"})
+
+
+class ModelReading(Protocol):
+    """What a trained category model says about one text (service.classifier.serving)."""
+
+    @property
+    def version(self) -> str: ...
+    @property
+    def top(self) -> tuple[tuple[str, float], ...]: ...
+    @property
+    def labels(self) -> Collection[str]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +65,16 @@ class Assessment:
     top_score: float
     evidence_position: int | None
     reasons: tuple[str, ...] = field(default=())
+    # Evidence per source ("rules", "model", "hint") and category, to say which decided.
+    sources: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    rules_category: str | None = None  # what the keyword rules alone would have chosen
+    model_version: str | None = None  # set when the trained model was consulted
+
+    def decided_by(self, category: str | None) -> str:
+        """The source that contributed most evidence for `category` ("none" without any)."""
+        shares = {name: per.get(category or "", 0.0) for name, per in self.sources.items()}
+        best = max(shares, key=lambda name: shares[name], default="none")
+        return best if shares.get(best, 0.0) > 0 else "none"
 
     @property
     def category(self) -> str:
@@ -113,12 +143,20 @@ class RuleClassifier:
         *,
         hint: str | None = None,
         specials: Mapping[str, Sequence[int]] | None = None,
+        model: Callable[[], ModelReading | None] | None = None,
     ) -> Assessment:
         norms = [t.norm for t in tokens]
         hits = self._lexicon.match(norms, specials)
         scores, reasons = self._category_scores(hits, _landmarks(norms), _contrast(norms))
         text_top = max(scores.values(), default=0.0)
-        self._apply_hint(scores, hint, reasons)
+        rules_category = max(scores, key=lambda c: scores[c]) if text_top >= NULL_SCORE else None
+        sources: dict[str, Mapping[str, float]] = {"rules": dict(scores)}
+        # Asked only when the rules are unsure: it is the costlier half of routing.
+        reading = model() if model is not None and text_top < MODEL_ABOVE_RULES else None
+        if reading is not None and rules_category in (None, *reading.labels):
+            # A model cannot vote against a category it was never shown.
+            sources["model"] = self._apply_model(scores, reading.top, reasons)
+        sources["hint"] = self._apply_hint(scores, hint, reasons)
         has_place = bool(specials and specials.get("PLACE"))
         reason, nonact_conf = self._not_actionable(norms, hits, text_top, has_place)
         distribution = _distribution(scores)
@@ -132,6 +170,9 @@ class RuleClassifier:
             top_score=text_top,
             evidence_position=position,
             reasons=tuple(reasons),
+            sources=sources,
+            rules_category=rules_category,
+            model_version=reading.version if reading is not None else None,
         )
 
     def _category_scores(
@@ -156,20 +197,39 @@ class RuleClassifier:
         reasons = [f"text evidence {code}: {s:.1f}" for code, s in best]
         return scores, reasons
 
-    def _apply_hint(self, scores: dict[str, float], hint: str | None, reasons: list[str]) -> None:
+    def _apply_model(
+        self, scores: dict[str, float], model: Sequence[tuple[str, float]], reasons: list[str]
+    ) -> dict[str, float]:
+        added: dict[str, float] = {}
+        for label, prob in model:
+            code = self.subcategory_for(label)
+            if code is None or prob < MODEL_MIN_P:
+                continue
+            added[code] = added.get(code, 0.0) + MODEL_WEIGHT * prob
+            scores[code] = scores.get(code, 0.0) + MODEL_WEIGHT * prob
+        if added:
+            shown = ", ".join(f"{code} {w / MODEL_WEIGHT:.2f}" for code, w in added.items())
+            reasons.append(f"text model: {shown}")
+        return added
+
+    def _apply_hint(
+        self, scores: dict[str, float], hint: str | None, reasons: list[str]
+    ) -> dict[str, float]:
         if hint is None:
-            return
+            return {}
         code = self.subcategory_for(hint)
         if code is None:
             reasons.append(f"citizen category {hint!r} is unknown and ignored")
-            return
+            return {}
         targets = [code]
         if hint not in self._subcategories:
             # A top-level choice backs whichever of its subcategories the text supports.
             targets = [c for c in self._catalog.subcategories(hint) if c in scores] or targets
-        for target in targets:
-            scores[target] = scores.get(target, 0.0) + HINT_WEIGHT / len(targets)
+        added = {target: HINT_WEIGHT / len(targets) for target in targets}
+        for target, weight in added.items():
+            scores[target] = scores.get(target, 0.0) + weight
         reasons.append(f"citizen category {hint} counted as evidence (+{HINT_WEIGHT:g})")
+        return added
 
     def _not_actionable(
         self, norms: Sequence[str], hits: Sequence[Hit], topic: float, has_place: bool

@@ -4,6 +4,7 @@ process rebuilt when they change, overrides administration, labelled examples.""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -13,6 +14,7 @@ from schemas.base import utcnow
 from schemas.items import Item
 from schemas.routing import CatalogVersion, LabelledExample, RoutingOverrideRow
 from service.catalog.service import bump_version
+from service.classifier.serving import ArtifactTextModel
 from service.config import Settings
 from service.errors import NotFound, Unprocessable
 from service.routing.catalog import Authority, Catalog, Category, Page, Place
@@ -80,12 +82,25 @@ class _Cached:
 
 
 _routers: dict[str, _Cached] = {}
+_text_models: dict[Path, ArtifactTextModel] = {}
+
+
+def text_model_for(settings: Settings) -> ArtifactTextModel | None:
+    """The process's trained category model, shared by every router built here."""
+    path = settings.effective_category_model_path
+    if path is None:
+        return None
+    if path not in _text_models:
+        _text_models[path] = ArtifactTextModel(
+            path, check_interval_s=settings.category_model_check_s
+        )
+    return _text_models[path]
 
 
 async def router_for(session: AsyncSession, settings: Settings) -> Router:
     """The process's router; rebuilt (about a second) only when the catalog version moved."""
     version = await current_version(session)
-    key = settings.effective_database_url
+    key = f"{settings.effective_database_url}|{settings.effective_category_model_path}"
     cached = _routers.get(key)
     if cached is not None and cached.version == version:
         return cached.router
@@ -94,6 +109,7 @@ async def router_for(session: AsyncSession, settings: Settings) -> Router:
         overrides=await active_overrides(session),
         triage_confidence=settings.triage_confidence,
         max_distance_km=settings.place_max_distance_km,
+        model=text_model_for(settings),
     )
     _routers[key] = _Cached(version, router)
     return router
