@@ -4,7 +4,10 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: run test lint fmt bench install clean
+.PHONY: run test lint fmt bench install clean model
+
+# Real labelled appeals beside the checkout (never copied into it): the category model's corpus.
+REAL_DATA ?= ../shared/data/real
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,7 +19,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
+	@$(BIN)/feedback-router classifier altai --if-missing --data $(REAL_DATA) \
+		|| echo "category model not trained: the router runs on its keyword rules"
 	$(BIN)/feedback-router run
+
+# Retrain the router's category model (about a minute); a running worker picks it up live.
+model: $(STAMP)
+	$(BIN)/feedback-router classifier altai --data $(REAL_DATA)
 
 test: $(STAMP)
 	$(BIN)/pytest -q $(PYTEST_ARGS)

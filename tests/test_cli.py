@@ -67,3 +67,24 @@ async def test_catalog_reload_updates_without_touching_items(
 def test_migrate_is_repeatable(cli_env):
     out = run_cli(cli_env, "migrate")
     assert out.returncode == 0, out.stderr
+
+
+def test_route_cli_uses_a_model_artifact(cli_env, tmp_path):
+    from tests.classifier.fixtures_altai import SILENT_TEXT, save_altai_model
+
+    path = tmp_path / "altai.joblib"
+    save_altai_model(path, "altai-cli-v1")
+    with_model = run_cli(cli_env, "route", "--text", SILENT_TEXT, "--model", str(path))
+    assert with_model.returncode == 0, with_model.stderr
+    decision = json.loads(with_model.stdout)
+    assert (decision["decided_by"], decision["category"]) == ("model", "blag_yards")
+    assert decision["version"].endswith("+altai-cli-v1")
+
+    # The worker's default path is used when present; --no-model turns it off.
+    env = {**cli_env, "CATEGORY_MODEL_PATH": str(path)}
+    assert json.loads(run_cli(env, "route", "--text", SILENT_TEXT).stdout)["decided_by"] == "model"
+    rules = json.loads(run_cli(env, "route", "--text", SILENT_TEXT, "--no-model").stdout)
+    assert (rules["decided_by"], rules["status"]) == ("none", "triage")
+
+    missing = run_cli(cli_env, "route", "--text", "x", "--model", str(tmp_path / "nope.joblib"))
+    assert missing.returncode != 0 and "no model artifact" in missing.stderr

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from service.classifier.altai import DEFAULT_CAP, LABEL_COLUMN, altai_examples
 from service.classifier.artifact import (
     ArtifactMetadata,
     load_model,
@@ -20,6 +21,9 @@ from service.classifier.evaluate import evaluate
 from service.classifier.model import ModelConfig
 from service.classifier.train import train
 
+# ../shared/data/real beside the project checkout, where the real labelled appeals are kept.
+DEFAULT_REAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="feedback-router classifier")
@@ -31,6 +35,16 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--holdout", type=float, default=0.2, help="held-out share for the metrics")
     tr.add_argument("--seed", type=int, default=42)
     tr.add_argument("--svm-c", type=float, default=ModelConfig().svm_c)
+    al = sub.add_parser(
+        "altai", help="train the router's Altai category model from real appeals (taxonomy map)"
+    )
+    al.add_argument("--data", type=Path, default=DEFAULT_REAL_DATA, help="dir of real CSVs")
+    al.add_argument("--out", type=Path, help="artifact path (default: the worker's model path)")
+    al.add_argument("--cap", type=int, default=DEFAULT_CAP, help="most rows per category")
+    al.add_argument("--from-db", action="store_true", help="add categories set by people")
+    al.add_argument("--holdout", type=float, default=0.2, help="held-out share for the metrics")
+    al.add_argument("--seed", type=int, default=42)
+    al.add_argument("--if-missing", action="store_true", help="do nothing if the artifact exists")
     ev = sub.add_parser("eval", help="measure a model artifact on a labelled CSV")
     ev.add_argument("--model", type=Path, required=True)
     ev.add_argument("--input", type=Path, required=True)
@@ -66,9 +80,43 @@ def _training_examples(args: argparse.Namespace) -> Examples:
     )
 
 
+def _altai_examples(args: argparse.Namespace) -> Examples:
+    examples = altai_examples(args.data, args.cap)
+    if args.from_db:
+        from service.classifier.db_examples import load_db_examples
+
+        people = Examples.from_rows(load_db_examples("category"), ())
+        examples = Examples(
+            examples.texts + people.texts,
+            examples.labels + people.labels,
+            examples.contexts + people.contexts,
+        )
+    if not examples.texts:
+        raise ValueError(f"no mapped examples: is {args.data} the directory of the real CSVs?")
+    return examples
+
+
+def _altai(args: argparse.Namespace) -> dict[str, Any]:
+    from service.config import get_settings
+
+    out = args.out or get_settings().effective_category_model_path
+    if out is None:
+        raise ValueError("the category model is disabled (CATEGORY_MODEL_ENABLED); pass --out")
+    if args.if_missing and out.exists():
+        return {"model": str(out), "skipped": "the artifact exists"}
+    if args.if_missing:
+        print(f"training the category model into {out} (about a minute, once)", file=sys.stderr)
+    args.out, args.text_column, args.label_column, args.context = out, "text", LABEL_COLUMN, []
+    return _fit_and_save(args, _altai_examples(args), ModelConfig())
+
+
 def _train(args: argparse.Namespace) -> dict[str, Any]:
-    examples = _training_examples(args)
-    config = ModelConfig(svm_c=args.svm_c)
+    return _fit_and_save(args, _training_examples(args), ModelConfig(svm_c=args.svm_c))
+
+
+def _fit_and_save(
+    args: argparse.Namespace, examples: Examples, config: ModelConfig
+) -> dict[str, Any]:
     result = train(
         examples, config=config, context_columns=args.context, holdout=args.holdout, seed=args.seed
     )
@@ -114,7 +162,7 @@ def _eval(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
-        summary = _train(args) if args.command == "train" else _eval(args)
+        summary = {"train": _train, "altai": _altai, "eval": _eval}[args.command](args)
     except (OSError, ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
