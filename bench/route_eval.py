@@ -1,11 +1,13 @@
 """Routing throughput and accuracy on one core, beside a trivial reference in the same run.
 
     .venv/bin/python bench/route_eval.py [--input tests/data/altai_dev.csv] [--repeat 3]
+                                         [--model var/models/altai_category.joblib | --no-model]
 
 The reference only lower-cases and tokenises each text (the floor any router pays), so
 the ratio is comparable across machines. `cold` is the first pass over fresh caches,
 as `route eval` measures it; `warm` repeats the texts, as a long-running worker sees
-recurring vocabulary.
+recurring vocabulary. With the category model (the worker's artifact, if present) the
+router asks it only where the rules are unsure; `model_calls` says how often that was.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from service.classifier.serving import ArtifactTextModel, ModelReading  # noqa: E402
 from service.config import get_settings  # noqa: E402
 from service.routing.catalog import load_catalog_dir  # noqa: E402
 from service.routing.engine import Router  # noqa: E402
@@ -46,15 +49,29 @@ def reference_rate(texts: list[str], repeat: int) -> float:
     return len(texts) * repeat / max(time.process_time() - started, 1e-9)
 
 
+class CountingModel:
+    def __init__(self, inner: ArtifactTextModel) -> None:
+        self.inner, self.calls = inner, 0
+
+    def read(self, text: str) -> ModelReading | None:
+        self.calls += 1
+        return self.inner.read(text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--input", default=str(ROOT / "tests" / "data" / "altai_dev.csv"))
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--model", type=Path, default=get_settings().effective_category_model_path)
+    parser.add_argument("--no-model", action="store_true")
     args = parser.parse_args()
     core = pin_to_one_core()
     examples = read_examples(Path(args.input))
     started = time.process_time()
-    router = Router(load_catalog_dir(get_settings().catalog_dir))
+    model = None
+    if not args.no_model and args.model is not None and args.model.exists():
+        model = CountingModel(ArtifactTextModel(args.model))
+    router = Router(load_catalog_dir(get_settings().catalog_dir), model=model)
     build_s = time.process_time() - started
     started = time.process_time()
     decisions = [router.route(e.item) for e in examples]
@@ -68,6 +85,8 @@ def main() -> int:
     report = {
         **score(examples, decisions),
         "core": core,
+        "model": str(args.model) if model else None,
+        "model_calls": model.calls if model else 0,
         "router_build_s": round(build_s, 2),
         "items_per_s_cold": round(cold),
         "items_per_s_warm": round(warm),
