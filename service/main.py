@@ -18,11 +18,14 @@ from service.db import make_engine, make_sessionmaker
 from service.errors import install_error_handlers
 from service.health.router import router as health_router
 from service.ingest.router import router as ingest_router
+from service.items.references import References
 from service.items.router import router as items_router
+from service.items.writer import IntakeWriter
 from service.logging import configure_logging
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
 from service.routing.router import router as routing_router
 from service.sla.router import router as sla_router
+from service.users.cache import TokenCache
 from service.widget.router import router as widget_router
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -50,12 +53,16 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         app.state.engine = engine
         app.state.sessionmaker = make_sessionmaker(engine)
         app.state.queue = QueueClient(settings.redis_url)
+        app.state.intake_writer = IntakeWriter(engine, app.state.queue)
+        app.state.references = References(engine)
+        app.state.token_cache = TokenCache(settings.auth_cache_s)
         # Long-lived start-up objects out of the collector's way: full collections otherwise
         # cost ~70 ms of pause in a process that imports the whole service.
         gc.freeze()
         try:
             yield
         finally:
+            await app.state.intake_writer.close()  # answers whatever is still waiting
             await app.state.queue.close()
             await engine.dispose()
 

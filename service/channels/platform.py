@@ -20,7 +20,7 @@ from schemas.channels import PollCursor
 from schemas.ingest import PlatformMessageIn
 from service.db import UnitOfWork
 from service.errors import AppError
-from service.ingest.service import ingest_platform_message
+from service.ingest.service import store_platform_message
 
 log = structlog.get_logger()
 SOURCE = "platform"
@@ -52,12 +52,12 @@ async def _store(uow: UnitOfWork, raw: Any) -> str:
         log.warning("platform.invalid_message", error=str(exc.errors()[0].get("msg")))
         return "invalid"
     try:
-        result = await ingest_platform_message(uow, message)
+        result = await store_platform_message(uow, message)
     except AppError as exc:  # e.g. a category code we do not know: keep it as text only
         source_category = message.category
         message = message.model_copy(update={"category": None})
         log.info("platform.category_dropped", category=source_category, error=exc.detail)
-        result = await ingest_platform_message(uow, message)
+        result = await store_platform_message(uow, message)
     return "duplicate" if result.duplicate else "stored"
 
 

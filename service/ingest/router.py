@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
 
 from schemas.ingest import CommentIn, IngestBatchResult, IngestResult, PlatformMessageIn
-from service.deps import ServiceUser, UowDep
+from service.deps import IntakeCaller
 from service.ingest.service import ingest_comment, ingest_platform_message
+from service.items.dependencies import IntakeDep
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
 
@@ -23,13 +25,13 @@ MAX_BATCH = 500
 )
 async def post_comments(
     body: Annotated[CommentIn | Annotated[list[CommentIn], Body(max_length=MAX_BATCH)], Body()],
-    uow: UowDep,
-    _user: ServiceUser,
+    intake: IntakeDep,
+    _user: IntakeCaller,
     response: Response,
 ) -> IngestResult | IngestBatchResult:
     batch = body if isinstance(body, list) else [body]
-    results = [await ingest_comment(uow, c) for c in batch]
-    await uow.commit()
+    # Handed to the writer together, so a batch lands in one transaction (or a few).
+    results = await asyncio.gather(*(ingest_comment(intake, c) for c in batch))
     if all(r.duplicate for r in results):
         response.status_code = 200
     return IngestBatchResult(items=results) if isinstance(body, list) else results[0]
@@ -42,10 +44,9 @@ async def post_comments(
     responses={200: {"description": "duplicate"}, 401: {}, 403: {}, 422: {}},
 )
 async def post_platform_message(
-    body: PlatformMessageIn, uow: UowDep, _user: ServiceUser, response: Response
+    body: PlatformMessageIn, intake: IntakeDep, _user: IntakeCaller, response: Response
 ) -> IngestResult:
-    result = await ingest_platform_message(uow, body)
-    await uow.commit()
+    result = await ingest_platform_message(intake, body)
     if result.duplicate:
         response.status_code = 200
     return result

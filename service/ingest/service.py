@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from schemas.ingest import CommentIn, IngestResult, PlatformMessageIn
-from schemas.items import Channel, Item
+from schemas.items import Channel
 from service.db import UnitOfWork
 from service.items.intake import NewItem, check_references, store_item
+from service.items.writer import Intake, Stored
 
 
-def _result(item: Item, created: bool) -> IngestResult:
+def _result(stored: Stored) -> IngestResult:
     return IngestResult(
-        id=item.id, status=item.status, duplicate=not created, received_at=item.received_at
+        id=stored.id,
+        status=stored.status,
+        duplicate=not stored.created,
+        received_at=stored.received_at,
     )
 
 
@@ -19,10 +23,13 @@ def comment_external_id(c: CommentIn) -> str:
     return f"{c.page_id}#{c.comment_id}"
 
 
-async def ingest_comment(uow: UnitOfWork, c: CommentIn) -> IngestResult:
-    await check_references(uow.session, page_id=c.page_id, category=None)
+async def ingest_comment(intake: Intake, c: CommentIn) -> IngestResult:
+    return _result(await intake.store(comment_item(c)))
+
+
+def comment_item(c: CommentIn) -> NewItem:
     author = c.author.model_dump() if c.author else {}
-    new = NewItem(
+    return NewItem(
         channel=Channel.comment,
         network=c.network,
         external_id=comment_external_id(c),
@@ -34,11 +41,22 @@ async def ingest_comment(uow: UnitOfWork, c: CommentIn) -> IngestResult:
         if author
         else None,
     )
-    return _result(*(await store_item(uow, new)))
 
 
-async def ingest_platform_message(uow: UnitOfWork, m: PlatformMessageIn) -> IngestResult:
+async def ingest_platform_message(intake: Intake, m: PlatformMessageIn) -> IngestResult:
+    return _result(await intake.store(platform_item(m), category=m.category))
+
+
+async def store_platform_message(uow: UnitOfWork, m: PlatformMessageIn) -> IngestResult:
+    """In the caller's transaction (the poller commits its cursor with the items)."""
     await check_references(uow.session, page_id=m.page_id, category=m.category)
+    item, created = await store_item(uow, platform_item(m))
+    return IngestResult(
+        id=item.id, status=item.status, duplicate=not created, received_at=item.received_at
+    )
+
+
+def platform_item(m: PlatformMessageIn) -> NewItem:
     author = m.author.model_dump() if m.author else {}
     contact = None
     if author:
@@ -50,7 +68,7 @@ async def ingest_platform_message(uow: UnitOfWork, m: PlatformMessageIn) -> Inge
             # Platform users accept its terms (ЕСИА) before writing; the platform holds consent.
             "consent": True,
         }
-    new = NewItem(
+    return NewItem(
         channel=Channel.platform,
         network="pos",
         external_id=m.external_id,
@@ -64,4 +82,3 @@ async def ingest_platform_message(uow: UnitOfWork, m: PlatformMessageIn) -> Inge
         source={"deadline": m.deadline.isoformat() if m.deadline else None},
         contact=contact,
     )
-    return _result(*(await store_item(uow, new)))

@@ -5,12 +5,13 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from schemas.items import Item
 from service.deps import StaffUser, UowDep
 from service.errors import NotFound
 from service.items.scope import can_see, visible_authorities
+from service.items.writer import Intake
 
 
 async def _load(uow: UowDep, user: StaffUser, item_id: uuid.UUID, *, lock: bool) -> Item:
@@ -32,3 +33,11 @@ async def locked_item(item_id: uuid.UUID, uow: UowDep, user: StaffUser) -> Item:
 
 ItemDep = Annotated[Item, Depends(visible_item)]
 LockedItemDep = Annotated[Item, Depends(locked_item)]
+
+
+async def get_intake(request: Request) -> Intake:
+    state = request.app.state
+    return Intake(state.intake_writer, state.references)
+
+
+IntakeDep = Annotated[Intake, Depends(get_intake)]

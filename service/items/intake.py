@@ -55,25 +55,41 @@ async def find_existing(session: AsyncSession, channel: str, external_id: str) -
     return (await session.exec(stmt)).first()
 
 
-def _build(new: NewItem) -> tuple[Item, Contact | None]:
-    item = Item(
-        channel=new.channel,
-        network=new.network,
-        external_id=new.external_id,
-        request_hash=new.request_hash,
-        page_id=new.page_id,
-        text=new.text,
-        category_hint=new.category_hint,
-        lat=new.lat,
-        lon=new.lon,
-        address=new.address,
-        source_created_at=new.source_created_at,
-        source=new.source,
-    )
+def item_fields(new: NewItem) -> dict[str, Any]:
+    """The item columns that come from the message (the rest are the table's defaults)."""
+    return {
+        "channel": new.channel,
+        "network": new.network,
+        "external_id": new.external_id,
+        "request_hash": new.request_hash,
+        "page_id": new.page_id,
+        "text": new.text,
+        "category_hint": new.category_hint,
+        "lat": new.lat,
+        "lon": new.lon,
+        "address": new.address,
+        "source_created_at": new.source_created_at,
+        "source": new.source,
+    }
+
+
+def received_event_data(new: NewItem) -> dict[str, Any]:
+    return {"channel": new.channel, "page_id": new.page_id}
+
+
+def build_rows(new: NewItem) -> tuple[Item, Contact | None, ItemEvent]:
+    """The item, its contact details (kept apart, 152-FZ) and its first event."""
+    item = Item(**item_fields(new))
     contact = None
     if new.contact and any(new.contact.values()):
         contact = Contact(item_id=item.id, **new.contact)
-    return item, contact
+    event = ItemEvent(
+        item_id=item.id,
+        kind="received",
+        to_status=item.status,
+        data=received_event_data(new),
+    )
+    return item, contact, event
 
 
 async def store_item(
@@ -88,7 +104,7 @@ async def store_item(
         existing = await find_existing(session, new.channel, new.external_id)
         if existing is not None:
             return existing, False
-    item, contact = _build(new)
+    item, contact, event = build_rows(new)
     try:
         # A savepoint, so a lost race undoes only this insert, not the rest of a batch.
         async with session.begin_nested():
@@ -97,14 +113,7 @@ async def store_item(
             await session.flush()
             if contact is not None:
                 session.add(contact)
-            session.add(
-                ItemEvent(
-                    item_id=item.id,
-                    kind="received",
-                    to_status=item.status,
-                    data={"channel": new.channel, "page_id": new.page_id},
-                )
-            )
+            session.add(event)
     except IntegrityError:
         winner = await find_existing(session, new.channel, new.external_id)
         if winner is None:

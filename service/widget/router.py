@@ -10,6 +10,7 @@ from fastapi import APIRouter, Header, Query, Request, Response
 from schemas.widget import CitizenMessageIn, WidgetReportAccepted, WidgetReportIn, WidgetStatus
 from service.config import resolve_secret_key
 from service.deps import SettingsDep, UowDep
+from service.items.dependencies import IntakeDep
 from service.sla.dependencies import SlaDep
 from service.widget import ratelimit
 from service.widget.service import accepted, citizen_reply, public_status, submit_report
@@ -32,7 +33,7 @@ async def create_report(
     body: WidgetReportIn,
     request: Request,
     response: Response,
-    uow: UowDep,
+    intake: IntakeDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKey = None,
 ) -> WidgetReportAccepted:
@@ -47,8 +48,8 @@ async def create_report(
         limit=settings.widget_rate_limit_per_ip,
         window_s=settings.widget_rate_window_s,
     )
-    item, _created = await submit_report(uow, body, idempotency_key=idempotency_key)
-    await uow.commit()
+    # Committed (with the other reports of the same moment) before this returns.
+    item = await submit_report(intake, body, idempotency_key=idempotency_key)
     if idempotency_key:
         response.headers["Idempotency-Key"] = idempotency_key
     return accepted(item.id, secret, settings.base_url)

@@ -15,11 +15,9 @@ from service.items import transitions
 from service.items.events import record
 from service.items.intake import (
     NewItem,
-    check_references,
-    find_existing,
     fingerprint,
-    store_item,
 )
+from service.items.writer import Intake, Stored
 from service.sla import hooks
 from service.sla.hooks import SlaContext
 from service.widget.tokens import check_tracking_token, tracking_token
@@ -57,33 +55,18 @@ def _new_item(body: WidgetReportIn, key: str | None, digest: str) -> NewItem:
 
 
 async def submit_report(
-    uow: UnitOfWork, body: WidgetReportIn, *, idempotency_key: str | None
-) -> tuple[Item, bool]:
+    intake: Intake, body: WidgetReportIn, *, idempotency_key: str | None
+) -> Stored:
     """Store the report once per Idempotency-Key; the same key with another body is a 422."""
     digest = fingerprint(body.model_dump(mode="json"))
-    if idempotency_key is not None:
-        item, created = await _by_key(uow, body, idempotency_key, digest)
-    else:
-        await check_references(uow.session, page_id=body.page_id, category=body.category)
-        item, created = await store_item(uow, _new_item(body, None, digest))
-    return item, created
-
-
-async def _by_key(
-    uow: UnitOfWork, body: WidgetReportIn, key: str, digest: str
-) -> tuple[Item, bool]:
-    existing = await find_existing(uow.session, Channel.widget, key)
-    if existing is None:
-        await check_references(uow.session, page_id=body.page_id, category=body.category)
-        existing, created = await store_item(uow, _new_item(body, key, digest), looked_up=True)
-        if created:
-            return existing, True
-    if existing.request_hash != digest:
+    new = _new_item(body, idempotency_key, digest)
+    stored = await intake.store(new, category=body.category)
+    if not stored.created and stored.request_hash != digest:
         raise Unprocessable(
             "this Idempotency-Key was already used with a different request body",
             field="Idempotency-Key",
         )
-    return existing, False
+    return stored
 
 
 async def public_status(

@@ -1,0 +1,146 @@
+"""Group commit: concurrent reports share transactions, and every answer follows its commit."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import func, select
+
+from schemas.items import Contact, Item, ItemEvent
+from service.errors import Unprocessable
+from service.items.intake import NewItem
+from service.items.writer import IntakeWriter
+from tests.builders import SETTLEMENT_PAGE, widget_report
+
+QUEUE = "arq:queue"
+
+
+def _batches() -> float:
+    return REGISTRY.get_sample_value("intake_batches_total") or 0.0
+
+
+async def _count(sessionmaker, model) -> int:
+    async with sessionmaker() as s:
+        return (await s.exec(select(func.count()).select_from(model))).one()[0]
+
+
+async def test_concurrent_reports_share_transactions(client, sessionmaker, redis):
+    before = _batches()
+    contact = {"name": "Иван", "email": "ivan@example.com"}
+    answers = await asyncio.gather(
+        *(widget_report(client, key=f"k-{i}", contact=contact, consent=True) for i in range(60))
+    )
+    assert [a.status_code for a in answers] == [202] * 60
+    ids = {a.json()["id"] for a in answers}
+    assert len(ids) == 60
+    assert await _count(sessionmaker, Item) == 60
+    assert await _count(sessionmaker, Contact) == 60
+    assert await _count(sessionmaker, ItemEvent) == 60
+    assert await redis.zcard(QUEUE) == 60  # one routing job per new item, after the commit
+    # Fewer transactions than requests: the writer grouped them.
+    assert 1 <= _batches() - before < 60
+
+
+async def test_same_key_in_one_batch_is_stored_once(client, sessionmaker, redis):
+    answers = await asyncio.gather(*(widget_report(client, key="same-key") for _ in range(10)))
+    assert {a.status_code for a in answers} == {202}
+    assert len({a.json()["id"] for a in answers}) == 1
+    assert await _count(sessionmaker, Item) == 1
+    assert await _count(sessionmaker, ItemEvent) == 1
+    assert await redis.zcard(QUEUE) == 1
+
+
+async def test_same_key_other_body_in_one_batch(client, sessionmaker):
+    answers = await asyncio.gather(
+        widget_report(client, key="twice", text="не горит фонарь на Мира"),
+        widget_report(client, key="twice", text="яма на дороге на Мира"),
+    )
+    assert sorted(a.status_code for a in answers) == [202, 422]
+    assert await _count(sessionmaker, Item) == 1
+
+
+def _new(page_id: str | None, external_id: str | None = None) -> NewItem:
+    return NewItem(
+        channel="comment",
+        external_id=external_id or uuid.uuid4().hex,
+        text="не горит фонарь",
+        page_id=page_id,
+    )
+
+
+async def test_a_bad_item_does_not_fail_its_batch(engine, sessionmaker):
+    writer = IntakeWriter(engine, None)
+    try:
+        # The page check is skipped here on purpose: the database itself refuses the bad row.
+        results = await asyncio.gather(
+            writer.store(_new(SETTLEMENT_PAGE)),
+            writer.store(_new("vk:club_gone")),
+            writer.store(_new(SETTLEMENT_PAGE)),
+            return_exceptions=True,
+        )
+    finally:
+        await writer.close()
+    assert isinstance(results[1], Unprocessable)
+    assert all(not isinstance(r, BaseException) and r.created for r in (results[0], results[2]))
+    assert await _count(sessionmaker, Item) == 2
+
+
+async def test_close_answers_what_is_waiting(engine, sessionmaker):
+    writer = IntakeWriter(engine, None)
+    pending = [asyncio.ensure_future(writer.store(_new(SETTLEMENT_PAGE))) for _ in range(5)]
+    await asyncio.sleep(0)
+    await writer.close()
+    stored = await asyncio.gather(*pending)
+    assert all(s.created for s in stored)
+    assert await _count(sessionmaker, Item) == 5
+
+
+@pytest.mark.parametrize("size", [1, 7])
+async def test_comment_batches_land_whole(client, make_user, sessionmaker, size):
+    from tests.builders import comment
+
+    auth = {"Authorization": (await make_user("service", "op_tsur"))["Authorization"]}
+    body = [comment() for _ in range(size)]
+    r = await client.post("/api/v1/ingest/comments", json=body, headers=auth)
+    assert r.status_code == 202, r.text
+    assert len(r.json()["items"]) == size
+    again = await client.post("/api/v1/ingest/comments", json=body, headers=auth)
+    assert again.status_code == 200
+    assert [i["id"] for i in again.json()["items"]] == [i["id"] for i in r.json()["items"]]
+    assert await _count(sessionmaker, Item) == size
+
+
+async def test_writer_rows_equal_the_orm_path(engine, sessionmaker):
+    """The writer builds rows without ORM objects; they must match what `store_item` stores."""
+    from service.db import UnitOfWork
+    from service.items.intake import store_item
+
+    contact = {"name": "Иван", "email": "ivan@example.com", "consent": True}
+    via_writer = _new(SETTLEMENT_PAGE)
+    via_writer.contact = contact
+    writer = IntakeWriter(engine, None)
+    try:
+        stored = await writer.store(via_writer)
+    finally:
+        await writer.close()
+    via_orm = _new(SETTLEMENT_PAGE)
+    via_orm.contact = contact
+    async with sessionmaker() as session:
+        uow = UnitOfWork(session, None)
+        orm_item, _ = await store_item(uow, via_orm)
+        await uow.commit()
+    skip = {"id", "item_id", "external_id", "received_at", "created_at", "updated_at", "at"}
+
+    async def columns(item_id):
+        async with sessionmaker() as s:
+            rows = [
+                await s.get(Item, item_id),
+                await s.get(Contact, item_id),
+                (await s.exec(select(ItemEvent).where(ItemEvent.item_id == item_id))).one()[0],
+            ]
+        return [{k: v for k, v in r.model_dump().items() if k not in skip} for r in rows]
+
+    assert await columns(stored.id) == await columns(orm_item.id)
