@@ -1,0 +1,49 @@
+"""The intake caller cache: bounded in time, and off when AUTH_CACHE_S=0."""
+
+from __future__ import annotations
+
+import time
+
+import httpx
+
+from schemas.users import User
+from service.main import create_app
+from service.users.cache import TokenCache
+from tests.builders import comment
+
+
+def test_cache_forgets_after_its_ttl() -> None:
+    cache = TokenCache(ttl_s=0.05)
+    user = User(id=1, name="svc", role="service", authority_code="op_tsur")
+    cache.put("fr_token", user)
+    assert cache.get("fr_token") is user
+    assert cache.get("fr_other") is None
+    time.sleep(0.06)
+    assert cache.get("fr_token") is None
+
+
+def test_zero_ttl_disables_the_cache() -> None:
+    cache = TokenCache(ttl_s=0)
+    cache.put("fr_token", User(id=1, name="svc", role="service", authority_code="op_tsur"))
+    assert cache.get("fr_token") is None
+
+
+async def _post(app, headers):
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        return await c.post("/api/v1/ingest/comments", json=comment(), headers=headers)
+
+
+async def test_revoked_token_is_refused_at_once_without_cache(settings, make_user, client):
+    admin = await make_user("admin", "op_tsur")
+    service = await make_user("service", "op_tsur", name="connector")
+    app = create_app(settings.model_copy(update={"auth_cache_s": 0}))
+    async with app.router.lifespan_context(app):
+        headers = {"Authorization": service["Authorization"]}
+        assert (await _post(app, headers)).status_code == 202
+        r = await client.delete(
+            f"/api/v1/admin/users/{service['id']}",
+            headers={"Authorization": admin["Authorization"]},
+        )
+        assert r.status_code == 200, r.text
+        assert (await _post(app, headers)).status_code == 401
