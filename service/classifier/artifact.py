@@ -40,6 +40,7 @@ class ArtifactMetadata:
     metrics: dict[str, Any]
     model_config: dict[str, Any]
     temperature: float
+    aux_label_column: str = ""
     format_version: int = FORMAT_VERSION
     artifact_sha256: str = ""
     libraries: dict[str, str] = field(default_factory=dict)

@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--holdout", type=float, default=0.2, help="held-out share for the metrics")
     tr.add_argument("--seed", type=int, default=42)
     tr.add_argument("--svm-c", type=float, default=ModelConfig().svm_c)
+    tr.add_argument(
+        "--aux-label-column",
+        help="a finer label known at training time only (e.g. reason under category)",
+    )
     al = sub.add_parser(
         "altai", help="train the router's Altai category model from real appeals (taxonomy map)"
     )
@@ -61,7 +65,9 @@ def _training_examples(args: argparse.Namespace) -> Examples:
     parts: list[Examples] = []
     if args.input is not None:
         parts.append(
-            read_csv_examples(args.input, args.text_column, args.label_column, args.context)
+            read_csv_examples(
+                args.input, args.text_column, args.label_column, args.context, args.aux_label_column
+            )
         )
     if args.from_db:
         # Imported lazily: the DB layer is optional for CSV-only training and for the worker.
@@ -77,6 +83,8 @@ def _training_examples(args: argparse.Namespace) -> Examples:
         texts=[t for p in parts for t in p.texts],
         labels=[lb for p in parts for lb in p.labels],
         contexts=[c for p in parts for c in p.contexts],
+        # Rows without a finer label (people's decisions) stand for themselves.
+        aux=[a for p in parts for a in (p.aux or p.labels)] if args.aux_label_column else None,
     )
 
 
@@ -107,6 +115,7 @@ def _altai(args: argparse.Namespace) -> dict[str, Any]:
     if args.if_missing:
         print(f"training the category model into {out} (about a minute, once)", file=sys.stderr)
     args.out, args.text_column, args.label_column, args.context = out, "text", LABEL_COLUMN, []
+    args.aux_label_column = None
     return _fit_and_save(args, _altai_examples(args), ModelConfig())
 
 
@@ -130,6 +139,7 @@ def _fit_and_save(
         text_column=args.text_column,
         label_column=args.label_column,
         context_columns=list(args.context),
+        aux_label_column=args.aux_label_column or "",
         labels=list(result.model.labels),
         metrics={
             "heldout": result.heldout_metrics,

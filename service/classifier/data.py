@@ -25,6 +25,8 @@ class Examples:
     texts: list[str]
     labels: list[str]
     contexts: list[dict[str, str]]
+    # A finer label known at training time only (e.g. the reason under a category).
+    aux: list[str] | None = None
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -35,6 +37,7 @@ class Examples:
             texts=[self.texts[i] for i in picked],
             labels=[self.labels[i] for i in picked],
             contexts=[self.contexts[i] for i in picked],
+            aux=[self.aux[i] for i in picked] if self.aux is not None else None,
         )
 
     @classmethod
@@ -55,7 +58,11 @@ class Examples:
 
 
 def read_csv_examples(
-    path: Path, text_column: str, label_column: str, context_columns: Sequence[str] = ()
+    path: Path,
+    text_column: str,
+    label_column: str,
+    context_columns: Sequence[str] = (),
+    aux_column: str | None = None,
 ) -> Examples:
     """Read a UTF-8 CSV with a header; rows without text or label are skipped."""
     # Portal exports hold texts longer than the csv module's default 128 KiB field limit.
@@ -63,20 +70,38 @@ def read_csv_examples(
     with path.open(encoding="utf-8-sig", newline="") as handle:
         reader = csv.DictReader(handle)
         header = reader.fieldnames or []
-        missing = [c for c in (text_column, label_column, *context_columns) if c not in header]
+        wanted = (
+            text_column,
+            label_column,
+            *context_columns,
+            *([aux_column] if aux_column else []),
+        )
+        missing = [c for c in wanted if c not in header]
         if missing:
             raise ValueError(f"{path}: missing column(s) {missing}; header is {header}")
-        triples = ((row[text_column] or "", row[label_column] or "", row) for row in reader)
-        return Examples.from_rows(triples, context_columns)
+        rows = [
+            r for r in reader if (r[text_column] or "").strip() and (r[label_column] or "").strip()
+        ]
+    examples = Examples.from_rows(
+        ((r[text_column], r[label_column], r) for r in rows), context_columns
+    )
+    if aux_column is None:
+        return examples
+    # A row without the finer label falls back to its own label as the finer one.
+    aux = [(r[aux_column] or "").strip() or r[label_column].strip() for r in rows]
+    return Examples(examples.texts, examples.labels, examples.contexts, aux)
 
 
 def data_sha256(examples: Examples) -> str:
     """Hash of the training rows in order, so an artifact can name exactly what it learned from."""
     digest = hashlib.sha256()
-    for text, label, context in zip(
-        examples.texts, examples.labels, examples.contexts, strict=True
+    aux: list[str | None] = list(examples.aux) if examples.aux else [None] * len(examples)
+    for text, label, context, finer in zip(
+        examples.texts, examples.labels, examples.contexts, aux, strict=True
     ):
         parts = [text, label, *(f"{k}={v}" for k, v in sorted(context.items()))]
+        if finer is not None:
+            parts.append(f"aux={finer}")
         digest.update("\x1f".join(parts).encode("utf-8"))
         digest.update(b"\x1e")
     return digest.hexdigest()

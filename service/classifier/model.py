@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -21,6 +22,9 @@ class ModelConfig:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     svm_c: float = 0.5
     class_weight: str | None = None
+    # With a finer auxiliary label (reason under category): a label's score gains this many times
+    # the best score among its finer labels (docs/classifier.md, +0.5 points on SPb category).
+    aux_weight: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,8 +51,26 @@ def _no_context(n: int) -> list[Context]:
     return [{} for _ in range(n)]
 
 
+def _linear(svm: LinearSVC) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """(features × classes weights, biases) in float32, two columns for a binary problem."""
+    coef = np.asarray(svm.coef_, dtype=np.float32)
+    bias = np.asarray(svm.intercept_, dtype=np.float32)
+    if len(svm.classes_) == 2:
+        # A binary SVM has one margin; two symmetric columns keep the multi-class code path.
+        coef = np.vstack([-coef, coef]) * np.float32(0.5)
+        bias = np.concatenate([-bias, bias]) * np.float32(0.5)
+    return np.ascontiguousarray(coef.T), bias
+
+
 class TextClassifier:
     """Predicts a label from a text and optional context columns (e.g. district)."""
+
+    # Finer-label model (optional): weights with columns grouped by the label that owns them.
+    # Class attributes, so artifacts pickled before the auxiliary label existed still load.
+    _aux_weights: NDArray[np.float32] | None = None
+    _aux_bias: NDArray[np.float32] | None = None
+    _aux_starts: NDArray[np.intp] | None = None
+    _aux_owners: NDArray[np.intp] | None = None
 
     def __init__(
         self, config: ModelConfig | None = None, context_columns: Sequence[str] = ()
@@ -73,7 +95,11 @@ class TextClassifier:
         return self.featurizer.context_columns
 
     def fit(
-        self, texts: Sequence[str], labels: Sequence[str], contexts: Sequence[Context] | None = None
+        self,
+        texts: Sequence[str],
+        labels: Sequence[str],
+        contexts: Sequence[Context] | None = None,
+        aux_labels: Sequence[str] | None = None,
     ) -> TextClassifier:
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two distinct labels")
@@ -81,27 +107,52 @@ class TextClassifier:
         svm = LinearSVC(C=self.config.svm_c, class_weight=self.config.class_weight, random_state=0)
         svm.fit(matrix, np.asarray(labels))
         self.labels = tuple(str(label) for label in svm.classes_)
-        coef = np.asarray(svm.coef_, dtype=np.float32)
-        bias = np.asarray(svm.intercept_, dtype=np.float32)
-        if len(self.labels) == 2:
-            # A binary SVM has one margin; two symmetric columns keep the multi-class code path.
-            coef = np.vstack([-coef, coef]) * np.float32(0.5)
-            bias = np.concatenate([-bias, bias]) * np.float32(0.5)
-        self._weights = np.ascontiguousarray(coef.T)
-        self._bias = bias
+        self._weights, self._bias = _linear(svm)
+        if aux_labels is not None and self.config.aux_weight > 0 and len(set(aux_labels)) > 1:
+            self._fit_aux(matrix, labels, aux_labels)
         return self
+
+    def _fit_aux(self, matrix: Any, labels: Sequence[str], aux: Sequence[str]) -> None:
+        svm = LinearSVC(C=self.config.svm_c, random_state=0).fit(matrix, np.asarray(aux))
+        weights, bias = _linear(svm)
+        # Each finer label belongs to the label it was given with most often.
+        counts: dict[str, Counter[str]] = {}
+        for label, finer in zip(labels, aux, strict=True):
+            counts.setdefault(finer, Counter())[label] += 1
+        index = {label: i for i, label in enumerate(self.labels)}
+        owners = np.array([index[counts[str(a)].most_common(1)[0][0]] for a in svm.classes_])
+        order = np.argsort(owners, kind="stable")
+        owners = owners[order]
+        self._aux_weights = np.ascontiguousarray(weights[:, order])
+        self._aux_bias = bias[order]
+        self._aux_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]])
+        self._aux_owners = owners[self._aux_starts]
+
+    def _aux_boost(self, scores: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Per label, the best score among its finer labels (the row's worst where it has none)."""
+        assert self._aux_starts is not None and self._aux_owners is not None
+        boost = np.repeat(scores.min(axis=1, keepdims=True), len(self.labels), axis=1)
+        boost[:, self._aux_owners] = np.maximum.reduceat(scores, self._aux_starts, axis=1)
+        return boost
 
     def decision_function(
         self, texts: Sequence[str], contexts: Sequence[Context] | None = None
     ) -> NDArray[np.float32]:
         contexts = contexts or _no_context(len(texts))
+        aux, aux_bias = self._aux_weights, self._aux_bias
         if len(texts) == 1:
             # One item (the worker's usual case): a gather of weight rows beats building a matrix.
             index, values = self.featurizer.row(texts[0], contexts[0])
-            single: NDArray[np.float32] = values @ self._weights[index] + self._bias
-            return single.reshape(1, -1)
+            single: NDArray[np.float32] = (values @ self._weights[index] + self._bias)[None, :]
+            if aux is not None and aux_bias is not None:
+                finer = (values @ aux[index] + aux_bias)[None, :]
+                single = single + np.float32(self.config.aux_weight) * self._aux_boost(finer)
+            return single
         matrix = self.featurizer.transform(texts, contexts)
         scores: NDArray[np.float32] = np.asarray(matrix @ self._weights) + self._bias
+        if aux is not None and aux_bias is not None:
+            finer = np.asarray(matrix @ aux) + aux_bias
+            scores = scores + np.float32(self.config.aux_weight) * self._aux_boost(finer)
         return scores
 
     def predict_proba(

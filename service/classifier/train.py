@@ -33,7 +33,7 @@ class TrainResult:
 
 def _fit(examples: Examples, config: ModelConfig, context_columns: Sequence[str]) -> TextClassifier:
     return TextClassifier(config, context_columns).fit(
-        examples.texts, examples.labels, examples.contexts
+        examples.texts, examples.labels, examples.contexts, examples.aux
     )
 
 

@@ -1,0 +1,87 @@
+"""A finer label used at training time only: each label scores with its best finer label."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from service.classifier.artifact import load_model
+from service.classifier.data import Examples, data_sha256, read_csv_examples
+from service.classifier.model import ModelConfig, TextClassifier
+from tests.conftest import run_cli
+
+from .conftest import TOPICS, make_rows, write_csv
+
+
+def _with_phrase_label(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Adds `phrase`: which of its topic's phrases a text uses (a finer label than topic)."""
+    out = []
+    for row in rows:
+        topic = row["topic"]
+        phrase = next(i for i, p in enumerate(TOPICS[topic]) if p in row["text"])
+        out.append({**row, "phrase": f"{topic}:{phrase}"})
+    return out
+
+
+def _examples(rows: list[dict[str, str]]) -> Examples:
+    triples = [(r["text"], r["topic"], r) for r in rows]
+    base = Examples.from_rows(triples, ())
+    return Examples(base.texts, base.labels, base.contexts, [r["phrase"] for r in rows])
+
+
+def test_boost_is_the_best_finer_score_of_each_label() -> None:
+    model = TextClassifier()
+    model.labels = ("a", "b", "c")
+    # Finer labels a1, a2 belong to a; b1 to b; c has none.
+    model._aux_starts = np.array([0, 2])
+    model._aux_owners = np.array([0, 1])
+    scores = np.array([[0.2, 0.9, -0.4], [-1.0, -0.5, 0.3]], dtype=np.float32)
+    boost = model._aux_boost(scores)
+    np.testing.assert_allclose(boost, [[0.9, -0.4, -0.4], [-0.5, 0.3, -1.0]])
+
+
+def test_training_with_a_finer_label_predicts_the_label() -> None:
+    examples = _examples(_with_phrase_label(make_rows(240)))
+    plain = TextClassifier().fit(examples.texts, examples.labels)
+    finer = TextClassifier().fit(examples.texts, examples.labels, aux_labels=examples.aux)
+    assert finer.labels == plain.labels == ("light", "roads", "waste")
+    assert finer._aux_weights is not None and finer._aux_weights.shape[1] == 10
+    texts = ["не горит фонарь у дома", "свалка за гаражами", "яма на дороге"]
+    assert finer.predict(texts) == ["light", "waste", "roads"]
+    # The single-item path and the batch path agree with the finer model too.
+    batch = finer.predict_proba(texts)
+    single = np.vstack([finer.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(batch, single, atol=1e-5)
+
+
+def test_zero_weight_turns_the_finer_model_off() -> None:
+    examples = _examples(_with_phrase_label(make_rows(120)))
+    model = TextClassifier(ModelConfig(aux_weight=0.0))
+    model.fit(examples.texts, examples.labels, aux_labels=examples.aux)
+    assert model._aux_weights is None
+
+
+def test_finer_label_changes_the_data_hash(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "rows.csv", _with_phrase_label(make_rows(60)))
+    plain = read_csv_examples(path, "text", "topic")
+    finer = read_csv_examples(path, "text", "topic", aux_column="phrase")
+    assert finer.aux is not None and len(finer.aux) == len(finer.texts)
+    assert data_sha256(plain) != data_sha256(finer)
+
+
+def test_cli_trains_with_a_finer_label(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    path = write_csv(tmp_path / "rows.csv", _with_phrase_label(make_rows(200)))
+    out = tmp_path / "m.joblib"
+    common = ["--input", str(path), "--text-column", "text", "--label-column", "topic"]
+    result = run_cli(
+        cli_env, "classifier", "train", *common, "--aux-label-column", "phrase", "--out", str(out)
+    )
+    assert result.returncode == 0, result.stderr
+    loaded = load_model(out)
+    assert loaded.metadata.aux_label_column == "phrase"
+    assert loaded.model._aux_weights is not None
+    evaluated = run_cli(cli_env, "classifier", "eval", "--model", str(out), *common)
+    assert evaluated.returncode == 0, evaluated.stderr
+    assert json.loads(evaluated.stdout)["accuracy"] >= 0.9
