@@ -33,7 +33,7 @@ from service.classifier.artifact import ArtifactMetadata, save_model, utc_now
 from service.classifier.data import Examples, group_split, read_csv_examples
 from service.classifier.evaluate import evaluate
 from service.classifier.model import ModelConfig
-from service.classifier.train import fit_calibrated
+from service.classifier.train import config_for_size, fit_calibrated
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
 SMALL_DATASET = 5_000
@@ -193,7 +193,8 @@ def run_task(task: Task, data: Path, repeats: int, workdir: Path) -> dict[str, A
         train_idx, test_idx = group_split(examples, 0.2, seed)
         train, test = examples.subset(train_idx), examples.subset(test_idx)
         started = time.perf_counter()
-        model = fit_calibrated(train, ModelConfig(), task.context, seed)
+        config = config_for_size(len(examples), ModelConfig())
+        model = fit_calibrated(train, config, task.context, seed)
         ours.append({**evaluate(model, test), "train_s": time.perf_counter() - started})
         started = time.perf_counter()
         reference = Reference(task.context).fit(train)
@@ -218,7 +219,7 @@ def _save_and_probe(
         context_columns=list(task.context),
         labels=list(model.labels),
         metrics={},
-        model_config=ModelConfig().to_dict(),
+        model_config=model.config.to_dict(),
         temperature=model.temperature,
     )
     save_model(model, ours_path, meta)

@@ -19,7 +19,7 @@ from service.classifier.artifact import (
 from service.classifier.data import Examples, data_sha256, read_csv_examples
 from service.classifier.evaluate import evaluate
 from service.classifier.model import ModelConfig
-from service.classifier.train import train
+from service.classifier.train import config_for_size, train
 
 # ../shared/data/real beside the project checkout, where the real labelled appeals are kept.
 DEFAULT_REAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
@@ -126,6 +126,7 @@ def _train(args: argparse.Namespace) -> dict[str, Any]:
 def _fit_and_save(
     args: argparse.Namespace, examples: Examples, config: ModelConfig
 ) -> dict[str, Any]:
+    config = config_for_size(len(examples), config)
     result = train(
         examples, config=config, context_columns=args.context, holdout=args.holdout, seed=args.seed
     )

@@ -81,3 +81,13 @@ def test_char_block_matches_scikit_learn() -> None:
         reference.transform(docs[40:]).toarray(),
         atol=1e-6,
     )
+
+
+def test_small_datasets_keep_words_seen_once() -> None:
+    from service.classifier.model import ModelConfig
+    from service.classifier.train import RARE_WORDS_BELOW, config_for_size
+
+    base = ModelConfig()
+    assert base.features.min_df == 2
+    assert config_for_size(RARE_WORDS_BELOW - 1, base).features.min_df == 1
+    assert config_for_size(RARE_WORDS_BELOW, base) is base
