@@ -107,6 +107,14 @@ def _rows(new: NewItem) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str
     return item, contact, event
 
 
+def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows without their NULL columns (a third of an item's columns are NULL at intake, and
+    each bound parameter costs), padded back only where rows of the batch differ."""
+    compact = [{k: v for k, v in row.items() if v is not None} for row in rows]
+    keys = set().union(*compact)
+    return [r if len(r) == len(keys) else {k: r.get(k) for k in keys} for r in compact]
+
+
 def _insert(conn: AsyncConnection, table: Table) -> Insert:
     if conn.dialect.name == "sqlite":
         return sqlite.insert(table).on_conflict_do_nothing()
@@ -208,13 +216,14 @@ class IntakeWriter:
         rows = [_rows(new) for new in batch]
         async with self._engine.begin() as conn:
             stmt = _insert(conn, _ITEM).returning(_ITEM.c.id)
-            inserted = set((await conn.execute(stmt, [item for item, _, _ in rows])).scalars())
+            items = _uniform([item for item, _, _ in rows])
+            inserted = set((await conn.execute(stmt, items)).scalars())
             contacts = [c for i, c, _ in rows if c is not None and i["id"] in inserted]
             if contacts:
-                await conn.execute(_CONTACT.insert(), contacts)
+                await conn.execute(_CONTACT.insert(), _uniform(contacts))
             events = [e for i, _, e in rows if i["id"] in inserted]
             if events:
-                await conn.execute(_EVENT.insert(), events)
+                await conn.execute(_EVENT.insert(), _uniform(events))
             others = [item for item, _, _ in rows if item["id"] not in inserted]
             existing = await _lookup(conn, others) if others else {}
         return [
