@@ -104,6 +104,15 @@ class Supervisor:
                 proc.kill()
 
 
+def _model_line(settings: Settings) -> str:
+    path = settings.effective_category_model_path
+    if path is None:
+        return "off (CATEGORY_MODEL_ENABLED=false): keyword rules only"
+    if not path.exists():
+        return f"none yet at {path} (`make model`): keyword rules only"
+    return str(path)
+
+
 def _banner(settings: Settings, base: str, tokens: dict[str, str]) -> None:
     print(
         f"""
@@ -112,6 +121,7 @@ feedback-router is running
   API docs:  {base}/docs
   database:  {settings.effective_database_url}
   redis:     {os.environ["REDIS_URL"]}
+  category model: {_model_line(settings)}
   demo page: {tokens["page_id"]} (owner {tokens["authority_code"]})
   demo responder token (owner of the demo page):
     {tokens["responder"]}
