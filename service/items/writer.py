@@ -16,7 +16,6 @@ one per transaction, so one bad item cannot fail its neighbours.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -132,6 +131,7 @@ class IntakeWriter:
         self._wakeup = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._closing = False
 
     async def store(self, new: NewItem) -> Stored:
         """Returns once the item (or the row that already had its key) is committed."""
@@ -148,17 +148,22 @@ class IntakeWriter:
         return await asyncio.shield(future)
 
     async def close(self) -> None:
-        while self._waiting:
+        """Write and answer everything waiting, let the batch in flight finish, then stop."""
+        self._closing = True
+        task = self._task
+        if task is not None and not task.done() and self._loop is asyncio.get_running_loop():
+            self._wakeup.set()
+            await task  # `_run` returns once nothing is waiting
+        while self._waiting:  # no task (never started, or another loop): drain here
             await self._drain_once()
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
 
     async def _run(self) -> None:
         while True:
-            await self._wakeup.wait()
-            self._wakeup.clear()
+            if not self._waiting:
+                if self._closing:
+                    return
+                await self._wakeup.wait()
+                self._wakeup.clear()
             while self._waiting:
                 await self._drain_once()
 
