@@ -125,4 +125,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _db_unavailable)
     app.add_exception_handler(DBAPIError, _db_unavailable)
+    # asyncpg's connect() lets a refused or reset socket through unwrapped: still the database.
+    app.add_exception_handler(ConnectionError, _db_unavailable)
     app.add_exception_handler(Exception, _unexpected)

@@ -37,6 +37,7 @@ from schemas.jobs import ROUTE_ITEM, route_job_id
 from service.errors import Conflict, Unprocessable
 from service.items.intake import NewItem, item_fields, received_event_data
 from service.items.references import References
+from service.items.writer_pg import insert_batch
 from service.queue import PendingJob
 
 log = structlog.get_logger()
@@ -219,41 +220,55 @@ class IntakeWriter:
 
     async def _commit(self, batch: list[NewItem]) -> list[Stored | None]:
         rows = [_rows(new) for new in batch]
-        async with self._engine.begin() as conn:
-            stmt = _insert(conn, _ITEM).returning(_ITEM.c.id)
-            items = _uniform([item for item, _, _ in rows])
-            inserted = set((await conn.execute(stmt, items)).scalars())
-            contacts = [c for i, c, _ in rows if c is not None and i["id"] in inserted]
-            if contacts:
-                await conn.execute(_CONTACT.insert(), _uniform(contacts))
-            events = [e for i, _, e in rows if i["id"] in inserted]
-            if events:
-                await conn.execute(_EVENT.insert(), _uniform(events))
-            others = [item for item, _, _ in rows if item["id"] not in inserted]
-            existing = await _lookup(conn, others) if others else {}
-        return [
-            Stored(item["id"], item["status"], item["received_at"], item["request_hash"], True)
-            if item["id"] in inserted
-            else existing.get((item["channel"], item["external_id"]))
-            for item, _, _ in rows
-        ]
+        async with self._engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                inserted, existing = await insert_batch(conn, (_ITEM, _CONTACT, _EVENT), rows)
+            else:
+                inserted, existing = await _insert_core(conn, rows)
+        out: list[Stored | None] = []
+        for item, _, _ in rows:
+            found = item if item["id"] in inserted else existing.get(_key(item))
+            out.append(None if found is None else _stored(found, item["id"] in inserted))
+        return out
+
+
+def _key(row: dict[str, Any]) -> tuple[str, str]:
+    return row["channel"], row["external_id"]
+
+
+def _stored(row: dict[str, Any], created: bool) -> Stored:
+    return Stored(row["id"], row["status"], row["received_at"], row["request_hash"], created)
+
+
+async def _insert_core(
+    conn: AsyncConnection, rows: list[tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]]
+) -> tuple[set[uuid.UUID], dict[tuple[str, str], dict[str, Any]]]:
+    """The portable path (SQLite): multi-row Core inserts in one transaction."""
+    async with conn.begin():
+        stmt = _insert(conn, _ITEM).returning(_ITEM.c.id)
+        items = _uniform([item for item, _, _ in rows])
+        inserted = set((await conn.execute(stmt, items)).scalars())
+        contacts = [c for i, c, _ in rows if c is not None and i["id"] in inserted]
+        if contacts:
+            await conn.execute(_CONTACT.insert(), _uniform(contacts))
+        events = [e for i, _, e in rows if i["id"] in inserted]
+        if events:
+            await conn.execute(_EVENT.insert(), _uniform(events))
+        others = [item for item, _, _ in rows if item["id"] not in inserted]
+        existing = await _lookup(conn, others) if others else {}
+    return inserted, existing
 
 
 async def _lookup(
     conn: AsyncConnection, items: list[dict[str, Any]]
-) -> dict[tuple[str, str], Stored]:
+) -> dict[tuple[str, str], dict[str, Any]]:
     """The stored rows for keys that were already taken (by an earlier or the same batch)."""
-    keys = {(i["channel"], i["external_id"]) for i in items}
+    keys = {_key(i) for i in items}
     c = _ITEM.c
     match = or_(*(and_(c.channel == ch, c.external_id == ext) for ch, ext in keys))
     stmt = select(c.id, c.channel, c.external_id, c.status, c.received_at, c.request_hash)
-    found = (await conn.execute(stmt.where(match))).all()
-    return {
-        (row.channel, row.external_id): Stored(
-            row.id, row.status, row.received_at, row.request_hash, False
-        )
-        for row in found
-    }
+    found = (await conn.execute(stmt.where(match))).mappings().all()
+    return {_key(dict(row)): dict(row) for row in found}
 
 
 def _retry() -> Conflict:

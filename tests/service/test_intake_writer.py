@@ -144,3 +144,19 @@ async def test_writer_rows_equal_the_orm_path(engine, sessionmaker):
         return [{k: v for k, v in r.model_dump().items() if k not in skip} for r in rows]
 
     assert await columns(stored.id) == await columns(orm_item.id)
+
+
+async def test_database_down_is_a_503_not_a_500(settings):
+    import httpx
+
+    from service.main import create_app
+    from service.runner import free_port
+
+    dead = f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/gone"
+    app = create_app(settings.model_copy(update={"database_url": dead}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            r = await widget_report(c)
+    assert r.status_code == 503
+    assert r.headers["content-type"].startswith("application/problem+json")
