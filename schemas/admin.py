@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -169,6 +169,25 @@ class CategoryPatch(StrictModel):
     priority: Literal["normal", "high"] | None = None
     first_response_hours: int | None = Field(default=None, ge=1, le=24 * 365)
     resolution_days: int | None = Field(default=None, ge=1, le=365)
+
+
+# scheme://host[:port], as browsers send it in the Origin header (no path, no trailing slash).
+ORIGIN_PATTERN = r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$"
+
+
+class PagePatch(StrictModel):
+    allowed_origins: list[Annotated[str, Field(pattern=ORIGIN_PATTERN, max_length=200)]] = Field(
+        max_length=50
+    )
+
+
+class PageRead(BaseModel):
+    page_id: str
+    network: str
+    title: str
+    authority_code: str
+    allowed_origins: list[str]
+    effective_origins: list[str]  # allowed_origins plus the site itself for a site: page
 
 
 class CategoryRead(BaseModel):

@@ -7,7 +7,6 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 
 from service.alerts.router import router as alerts_router
 from service.catalog.router import router as catalog_router
@@ -22,7 +21,7 @@ from service.items.references import References
 from service.items.router import router as items_router
 from service.items.writer import IntakeWriter
 from service.logging import configure_logging
-from service.middleware import AccessLogMiddleware, BodyLimitMiddleware
+from service.middleware import AccessLogMiddleware, BodyLimitMiddleware, PageCORSMiddleware
 from service.routing.router import router as routing_router
 from service.sla.router import router as sla_router
 from service.users.cache import TokenCache
@@ -71,12 +70,12 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
     app.add_middleware(
-        CORSMiddleware,
+        PageCORSMiddleware,
+        references=lambda: getattr(app.state, "references", None),
         allow_origins=settings.cors_allow_origins,
         allow_origin_regex=settings.cors_allow_origin_regex or None,
         allow_methods=["GET", "POST"],
         allow_headers=["Content-Type", "Idempotency-Key"],
-        allow_credentials=False,
     )
     app.add_middleware(
         BodyLimitMiddleware,

@@ -1,16 +1,20 @@
-"""ASGI middleware: a body size cap, request metrics and access logs with a request id."""
+"""ASGI middleware: a body size cap, request metrics and access logs with a request id, and
+CORS that knows each page's widget origins."""
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import problem
+from service.items.references import References
 
 log = structlog.get_logger()
 
@@ -96,3 +100,47 @@ class AccessLogMiddleware:
         log.info(
             "http.request", method=method, route=template, status=code, ms=round(elapsed * 1000, 1)
         )
+
+
+class PageCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, plus every page's own widget origins (service/widget/origins.py), so a
+    preflight from a page's site succeeds; the catalog is re-read as the intake cache is."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        references: Callable[[], References | None],
+        allow_origins: list[str],
+        allow_origin_regex: str | None,
+        allow_methods: list[str],
+        allow_headers: list[str],
+    ) -> None:
+        super().__init__(
+            app,
+            allow_origins=allow_origins,
+            allow_origin_regex=allow_origin_regex,
+            allow_methods=allow_methods,
+            allow_headers=allow_headers,
+            allow_credentials=False,
+        )
+        self._references = references
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refs = self._references()
+        if refs is not None and scope["type"] == "http" and _has_origin(scope):
+            try:
+                await refs.fresh()
+            except Exception as exc:  # a preflight must not fail because the DB blinked
+                log.warning("cors.origins_unavailable", error=str(exc)[:200])
+        await super().__call__(scope, receive, send)
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        if super().is_allowed_origin(origin):
+            return True
+        refs = self._references()
+        return refs is not None and origin.rstrip("/").lower() in refs.page_origins
+
+
+def _has_origin(scope: Scope) -> bool:
+    return any(name == b"origin" for name, _ in scope["headers"])

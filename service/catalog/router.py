@@ -1,11 +1,12 @@
-"""Catalog and user administration: authority calendars, category defaults, users and tokens."""
+"""Catalog and user administration: authority calendars, category defaults, page origins,
+users and tokens."""
 
 from __future__ import annotations
 
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from sqlmodel import col, select
 
 from schemas.admin import (
@@ -13,15 +14,18 @@ from schemas.admin import (
     AuthorityRead,
     CategoryPatch,
     CategoryRead,
+    PagePatch,
+    PageRead,
     UserIn,
     UserRead,
 )
 from schemas.base import utcnow
-from schemas.catalog import Authority, Category
+from schemas.catalog import Authority, Category, Page
 from schemas.users import ApiToken, User
 from service.catalog.service import bump_version
 from service.deps import AdminUser, SettingsDep, UowDep
 from service.errors import NotFound, Unprocessable
+from service.items.references import page_origins
 from service.sla.calendars import calendar_registry
 from service.sla.registry import UnknownCalendarError
 from service.users.service import create_user
@@ -79,6 +83,35 @@ async def patch_category(code: str, body: CategoryPatch, uow: UowDep, _: AdminUs
     await bump_version(uow.session)  # the router reads priorities from the catalog
     await uow.commit()
     return CategoryRead.model_validate(category, from_attributes=True)
+
+
+def _page_read(page: Page) -> PageRead:
+    effective = sorted(page_origins(page.page_id, page.allowed_origins))
+    return PageRead(**page.as_dict(), effective_origins=effective)
+
+
+@router.get("/pages", response_model=list[PageRead], responses=ERRORS)
+async def list_pages(uow: UowDep, _: AdminUser) -> list[PageRead]:
+    rows = (await uow.session.exec(select(Page).order_by(col(Page.page_id)))).all()
+    return [_page_read(p) for p in rows]
+
+
+@router.patch("/pages/{page_id}", response_model=PageRead, responses=ERRORS)
+async def patch_page(
+    page_id: str, body: PagePatch, uow: UowDep, _: AdminUser, request: Request
+) -> PageRead:
+    """Set the browser origins allowed to post widget reports for this page (the CORS allow-list
+    of the page; a `site:HOST` page always allows https://HOST)."""
+    page = await uow.session.get(Page, page_id)
+    if page is None:
+        raise NotFound(f"no page {page_id!r}")
+    page.allowed_origins = sorted({o.lower() for o in body.allowed_origins})
+    uow.session.add(page)
+    await bump_version(uow.session)
+    await uow.commit()
+    # This process at once; other API processes within the reference cache's 30 s.
+    request.app.state.references.invalidate()
+    return _page_read(page)
 
 
 @router.post("/users", status_code=201, response_model=UserRead, responses=ERRORS)

@@ -24,8 +24,9 @@ class References:
     def __init__(self, engine: AsyncEngine, *, ttl_s: float = 30.0) -> None:
         self._engine = engine
         self._ttl_s = ttl_s
-        self._pages: frozenset[str] = frozenset()
+        self._pages: dict[str, frozenset[str]] = {}  # page id → origins allowed to post for it
         self._categories: frozenset[str] = frozenset()
+        self.page_origins: frozenset[str] = frozenset()  # every page's origins, for preflights
         self._loaded_at = -float("inf")
         self._lock: asyncio.Lock | None = None
 
@@ -41,6 +42,20 @@ class References:
         if category is not None and category not in self._categories:
             raise Unprocessable(f"unknown category {category!r}", field="category")
 
+    async def fresh(self) -> None:
+        """Re-read the catalog if the copy is older than the TTL."""
+        if time.monotonic() - self._loaded_at >= self._ttl_s:
+            await self._reload()
+
+    async def origins(self, page_id: str) -> frozenset[str]:
+        """The browser origins that may post reports for a known page (empty: none of its own)."""
+        await self.check(page_id=page_id, category=None)
+        return self._pages[page_id]
+
+    def invalidate(self) -> None:
+        """Re-read on next use (this process changed the catalog)."""
+        self._loaded_at = -float("inf")
+
     def _misses(self, page_id: str | None, category: str | None) -> bool:
         return (page_id is not None and page_id not in self._pages) or (
             category is not None and category not in self._categories
@@ -54,7 +69,18 @@ class References:
             if self._loaded_at >= started:  # another request reloaded while this one waited
                 return
             async with self._engine.connect() as conn:
-                pages = (await conn.execute(select(Page.page_id))).scalars().all()  # type: ignore[call-overload]
+                pages = (await conn.execute(select(Page.page_id, Page.allowed_origins))).all()  # type: ignore[call-overload]
                 codes = (await conn.execute(select(Category.code))).scalars().all()  # type: ignore[call-overload]
-            self._pages, self._categories = frozenset(pages), frozenset(codes)
+            self._pages = {p: page_origins(p, listed or []) for p, listed in pages}
+            self.page_origins = frozenset().union(*self._pages.values())
+            self._categories = frozenset(codes)
             self._loaded_at = time.monotonic()
+
+
+def page_origins(page_id: str, listed: list[str]) -> frozenset[str]:
+    """A page's own allow-list: its `allowed_origins`, and for a website page (`site:HOST`) the
+    site itself over https."""
+    origins = {o.rstrip("/").lower() for o in listed}
+    if page_id.startswith("site:"):
+        origins.add(f"https://{page_id.removeprefix('site:').lower()}")
+    return frozenset(origins)

@@ -13,6 +13,7 @@ from service.deps import SettingsDep, UowDep
 from service.items.dependencies import IntakeDep
 from service.sla.dependencies import SlaDep
 from service.widget import ratelimit
+from service.widget.origins import check_origin
 from service.widget.service import accepted, citizen_reply, public_status, submit_report
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
@@ -27,7 +28,7 @@ IdempotencyKey = Annotated[
     "/reports",
     status_code=202,
     response_model=WidgetReportAccepted,
-    responses={409: {}, 413: {}, 422: {}, 429: {}},
+    responses={403: {}, 409: {}, 413: {}, 422: {}, 429: {}},
 )
 async def create_report(
     body: WidgetReportIn,
@@ -41,6 +42,8 @@ async def create_report(
     if body.website:
         # Honeypot filled in: a bot. Answer as if accepted so it learns nothing; store nothing.
         return accepted(uuid.uuid4(), secret, settings.base_url)
+    origin = request.headers.get("origin")
+    await check_origin(intake.references, settings, body.page_id, origin)
     await ratelimit.enforce(
         request.app.state.queue,
         scope="widget",
