@@ -29,6 +29,8 @@ class WidgetReportIn(StrictModel):
     consent: bool = False
     # Honeypot: invisible in the widget form, so only bots fill it in.
     website: str | None = Field(default=None, max_length=500)
+    # The ALTCHA proof of work, base64 JSON, when the widget requires one (WIDGET_POW_MAX_NUMBER).
+    altcha: str | None = Field(default=None, max_length=4000)
 
     @model_validator(mode="after")
     def _consent_with_contact(self) -> WidgetReportIn:

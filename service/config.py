@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     widget_max_body_bytes: int = 64 * 1024
     widget_rate_limit_per_ip: int = 20
     widget_rate_window_s: int = 600
+    # Proof of work (ALTCHA format, service/widget/proof.py): 0 = off; else the largest secret
+    # number a browser may have to find (50,000 ≈ a fraction of a second in a browser).
+    widget_pow_max_number: int = 0
+    widget_pow_ttl_s: int = 600
     cors_allow_origins: list[str] = Field(default_factory=list)
     # Widget hosts from pages.csv are https://<code>.altai.example; production sets real hosts.
     cors_allow_origin_regex: str = r"https://[a-z0-9-]+\.altai\.example"

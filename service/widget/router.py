@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request, Response
 
 from schemas.widget import CitizenMessageIn, WidgetReportAccepted, WidgetReportIn, WidgetStatus
 from service.config import resolve_secret_key
 from service.deps import SettingsDep, UowDep
+from service.errors import NotFound
 from service.items.dependencies import IntakeDep
 from service.sla.dependencies import SlaDep
-from service.widget import ratelimit
+from service.widget import proof, ratelimit
 from service.widget.origins import check_origin
-from service.widget.service import accepted, citizen_reply, public_status, submit_report
+from service.widget.service import (
+    accepted,
+    citizen_reply,
+    public_status,
+    report_fingerprint,
+    submit_report,
+)
 
 router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
 
@@ -44,6 +51,10 @@ async def create_report(
         return accepted(uuid.uuid4(), secret, settings.base_url)
     origin = request.headers.get("origin")
     await check_origin(intake.references, settings, body.page_id, origin)
+    if settings.widget_pow_max_number > 0:
+        challenge = proof.check_solution(secret, body.altcha)
+        holder = idempotency_key or report_fingerprint(body)
+        await proof.claim(request.app.state.queue, challenge, holder, settings.widget_pow_ttl_s)
     await ratelimit.enforce(
         request.app.state.queue,
         scope="widget",
@@ -56,6 +67,15 @@ async def create_report(
     if idempotency_key:
         response.headers["Idempotency-Key"] = idempotency_key
     return accepted(item.id, secret, settings.base_url)
+
+
+@router.get("/challenge", responses={404: {}})
+async def challenge(settings: SettingsDep) -> dict[str, Any]:
+    """An ALTCHA proof-of-work challenge, when the widget requires one (else 404)."""
+    if settings.widget_pow_max_number <= 0:
+        raise NotFound("proof of work is not required (WIDGET_POW_MAX_NUMBER is 0)")
+    secret = resolve_secret_key(settings)
+    return proof.new_challenge(secret, settings.widget_pow_max_number, settings.widget_pow_ttl_s)
 
 
 @router.get("/reports/{item_id}", response_model=WidgetStatus, responses={404: {}})

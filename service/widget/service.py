@@ -54,11 +54,16 @@ def _new_item(body: WidgetReportIn, key: str | None, digest: str) -> NewItem:
     )
 
 
+def report_fingerprint(body: WidgetReportIn) -> str:
+    # A retry solves a fresh proof of work: the solution is not part of what the report says.
+    return fingerprint(body.model_dump(mode="json", exclude={"altcha"}))
+
+
 async def submit_report(
     intake: Intake, body: WidgetReportIn, *, idempotency_key: str | None
 ) -> Stored:
     """Store the report once per Idempotency-Key; the same key with another body is a 422."""
-    digest = fingerprint(body.model_dump(mode="json"))
+    digest = report_fingerprint(body)
     new = _new_item(body, idempotency_key, digest)
     stored = await intake.store(new, category=body.category)
     if not stored.created and stored.request_hash != digest:
