@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
@@ -25,24 +26,27 @@ Key = tuple[str, str]
 _DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
 
 
+@lru_cache(maxsize=512)
 def _pg_type(table: Table, column: str) -> str:
     return str(table.c[column].type.compile(dialect=_DIALECT))
 
 
+@lru_cache(maxsize=512)
 def _is_json(table: Table, column: str) -> bool:
     col_type = table.c[column].type
     return isinstance(col_type, JSON) or "JSON" in _pg_type(table, column)
 
 
-def _statement(table: Table, columns: Sequence[str], suffix: str) -> str:
+@lru_cache(maxsize=256)
+def _statement(table: Table, columns: tuple[str, ...], suffix: str) -> str:
     names = ", ".join(columns)
     arrays = ", ".join(f"${i}::{_pg_type(table, c)}[]" for i, c in enumerate(columns, 1))
     return f"INSERT INTO {table.name} ({names}) SELECT * FROM unnest({arrays}) {suffix}"
 
 
-def _arrays(table: Table, rows: Sequence[Row]) -> tuple[list[str], list[list[Any]]]:
+def _arrays(table: Table, rows: Sequence[Row]) -> tuple[tuple[str, ...], list[list[Any]]]:
     """The columns set in any row (the rest default to NULL) and one value list per column."""
-    columns = sorted({k for row in rows for k, v in row.items() if v is not None})
+    columns = tuple(sorted({k for row in rows for k, v in row.items() if v is not None}))
     arrays = []
     for column in columns:
         values = [row.get(column) for row in rows]
