@@ -10,6 +10,8 @@ SWEEP = "items.sweep"
 SLA_CHECK = "sla.check"
 SLA_SWEEP = "sla.sweep"
 DELIVER_ALERT = "alerts.deliver"
+DELIVER_REPLY = "replies.deliver"
+REPLIES_SWEEP = "replies.sweep"
 PURGE_PII = "privacy.purge"
 POLL_PLATFORM = "platform.poll"
 
@@ -24,3 +26,7 @@ def sla_check_job_id(item_id: str, at: datetime) -> str:
 
 def deliver_job_id(delivery_id: int, attempt: int) -> str:
     return f"{DELIVER_ALERT}:{delivery_id}:{attempt}"
+
+
+def reply_job_id(delivery_id: int, attempt: int) -> str:
+    return f"{DELIVER_REPLY}:{delivery_id}:{attempt}"

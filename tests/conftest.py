@@ -26,8 +26,10 @@ from service.db import make_engine, make_sessionmaker
 from service.main import create_app
 from service.runner import free_port, start_embedded_redis
 from service.users.service import create_user
+from tests.alerts.fakes import FakeSmtp
 
 MUTABLE_TABLES = (
+    "reply_delivery",
     "alert_delivery",
     "alert",
     "alert_endpoint",
@@ -199,3 +201,12 @@ def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]
     exe = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "feedback-router"
     cmd = [str(exe)] if exe.exists() else ["feedback-router"]
     return subprocess.run([*cmd, *args], env=env, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+async def smtp() -> AsyncIterator[FakeSmtp]:
+    """A local SMTP server over a real socket (alerts and replies by e-mail)."""
+    server = FakeSmtp()
+    await server.start()
+    yield server
+    await server.stop()

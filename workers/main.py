@@ -12,8 +12,10 @@ from arq.worker import Worker
 
 from schemas.jobs import (
     DELIVER_ALERT,
+    DELIVER_REPLY,
     POLL_PLATFORM,
     PURGE_PII,
+    REPLIES_SWEEP,
     ROUTE_ITEM,
     SLA_CHECK,
     SLA_SWEEP,
@@ -27,7 +29,7 @@ from service.config import Settings, get_settings
 from service.db import make_engine, make_sessionmaker
 from service.logging import configure_logging
 from service.routing.service import text_model_for
-from workers import items, sla
+from workers import items, replies, sla
 from workers.context import WorkerContext
 
 log = structlog.get_logger()
@@ -104,6 +106,14 @@ def cron_jobs(settings: Settings) -> list[Any]:
             **common,
         ),
         cron(
+            cast(Any, replies.sweep),
+            name=REPLIES_SWEEP,
+            second=_every(settings.sweep_interval_s),
+            run_at_startup=True,
+            timeout=60,
+            **common,
+        ),
+        cron(
             cast(Any, items.poll_platform),
             name=POLL_PLATFORM,
             second=_every(settings.platform_poll_interval_s),
@@ -129,6 +139,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             func(cast(Any, sla.check), name=SLA_CHECK, max_tries=10, timeout=30),
             # An attempt is capped at 15 s by the senders; the lease outlives the job timeout.
             func(cast(Any, sla.deliver), name=DELIVER_ALERT, max_tries=3, timeout=30),
+            func(cast(Any, replies.deliver), name=DELIVER_REPLY, max_tries=3, timeout=30),
         ],
         "cron_jobs": cron_jobs(settings),
         "on_startup": _startup(settings),

@@ -100,13 +100,20 @@ class EmailSender:
                 smtp.close()
 
     async def send(self, message: AlertMessage, destination: Destination) -> DeliveryOutcome:
-        started = time.monotonic()
         try:
             recipient = normalize_email(destination.target)
         except TargetRejected as exc:
             error = short_error(str(exc))
             return DeliveryOutcome(ok=False, permanent=True, attempted=False, error=error)
-        email = build_email(message, sender=self._sender, recipient=recipient)
+        return await self.send_email(build_email(message, sender=self._sender, recipient=recipient))
+
+    @property
+    def sender(self) -> str:
+        return self._sender
+
+    async def send_email(self, email: EmailMessage) -> DeliveryOutcome:
+        """Send a built message (alerts, replies to citizens); 4xx is temporary, 5xx permanent."""
+        started = time.monotonic()
         try:
             await asyncio.to_thread(self._send_sync, email)
         except (smtplib.SMTPException, OSError) as exc:

@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import or_, update
-from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.catalog import Authority
 from schemas.items import Item
 from schemas.sla import Alert, AlertDelivery, AlertEndpoint
+from service import outbox
 from service.alerts.backoff import next_attempt_delay
 from service.alerts.messages import AlertMessage, AlertType, Clock
 from service.alerts.outcome import DeliveryOutcome, Destination
@@ -30,18 +28,7 @@ class Attempt:
 
 async def lease(session: AsyncSession, delivery_id: int, now: dt.datetime, lease_s: int) -> bool:
     """Take the delivery for one attempt; False if it is done, not due or held by another."""
-    stmt = (
-        update(AlertDelivery)
-        .where(
-            col(AlertDelivery.id) == delivery_id,
-            col(AlertDelivery.status) == "pending",
-            col(AlertDelivery.next_attempt_at) <= now + dt.timedelta(seconds=1),
-            or_(col(AlertDelivery.lease_until).is_(None), col(AlertDelivery.lease_until) < now),
-        )
-        .values(lease_until=now + dt.timedelta(seconds=lease_s))
-    )
-    result: Any = await session.exec(stmt)
-    return bool(result.rowcount == 1)
+    return await outbox.lease(session, AlertDelivery, delivery_id, now, lease_s)
 
 
 def _message(
@@ -136,14 +123,4 @@ async def due_deliveries(
     session: AsyncSession, now: dt.datetime, limit: int = 500
 ) -> list[tuple[int, int]]:
     """Pending deliveries whose attempt is due and not leased: (id, attempts)."""
-    stmt = (
-        select(AlertDelivery.id, AlertDelivery.attempts)
-        .where(
-            col(AlertDelivery.status) == "pending",
-            col(AlertDelivery.next_attempt_at) <= now,
-            or_(col(AlertDelivery.lease_until).is_(None), col(AlertDelivery.lease_until) < now),
-        )
-        .order_by(col(AlertDelivery.next_attempt_at))
-        .limit(limit)
-    )
-    return [(int(i), int(a)) for i, a in (await session.exec(stmt)).all() if i is not None]
+    return await outbox.due(session, AlertDelivery, now, limit)

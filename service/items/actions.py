@@ -13,6 +13,7 @@ from service.db import UnitOfWork
 from service.errors import Conflict, Unprocessable
 from service.items import transitions
 from service.items.events import actor_of, record
+from service.replies import deliveries as replies
 from service.routing.service import record_example
 from service.sla import hooks
 from service.sla.hooks import SlaContext
@@ -31,7 +32,14 @@ async def claim(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> Ite
 
 
 async def reply(
-    uow: UnitOfWork, item: Item, user: User, sla: SlaContext, *, text: str, final: bool
+    uow: UnitOfWork,
+    item: Item,
+    user: User,
+    sla: SlaContext,
+    *,
+    text: str,
+    final: bool,
+    email_replies: bool = False,
 ) -> Item:
     target = transitions.check("final_reply" if final else "reply", item.status)
     if item.first_responded_at is None:
@@ -41,7 +49,7 @@ async def reply(
     if item.assignee_id is None:
         item.assignee_id = user.id
     hooks.on_reply(uow, item, sla, final=final)
-    record(
+    event = record(
         uow.session,
         item,
         "reply",
@@ -51,6 +59,8 @@ async def reply(
         text=text,
         final=final,
     )
+    # Back to the citizen's channel too (e-mail when given), with retries by the worker.
+    await replies.plan(uow, item, event, email_enabled=email_replies)
     return item
 
 

@@ -21,7 +21,7 @@ from schemas.views import (
     RequestInfoIn,
     RevealIn,
 )
-from service.deps import StaffUser, SupervisorUser, UowDep
+from service.deps import SettingsDep, StaffUser, SupervisorUser, UowDep
 from service.items import actions, privacy, views
 from service.items.dependencies import ItemDep, LockedItemDep
 from service.items.queue import QueueFilter, list_queue
@@ -70,9 +70,15 @@ async def claim(
 
 @router.post("/items/{item_id}/reply", response_model=ItemRead, responses=ERRORS)
 async def reply(
-    item: LockedItemDep, body: ReplyIn, uow: UowDep, user: StaffUser, sla: SlaDep
+    item: LockedItemDep,
+    body: ReplyIn,
+    uow: UowDep,
+    user: StaffUser,
+    sla: SlaDep,
+    settings: SettingsDep,
 ) -> ItemRead:
-    await actions.reply(uow, item, user, sla, text=body.text, final=body.final)
+    email = bool(settings.smtp_host)
+    await actions.reply(uow, item, user, sla, text=body.text, final=body.final, email_replies=email)
     await uow.commit()
     return await views.detail(uow.session, item)
 

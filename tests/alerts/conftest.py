@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import pytest
 
-from .fakes import FakeSmtp, FakeTelegram, TelegramServer, WebhookReceiver
+from .fakes import FakeTelegram, TelegramServer, WebhookReceiver
 from .helpers import FAST_TIMEOUT, Secret, make_secret
 
 
@@ -51,14 +51,6 @@ def _telegram() -> Iterator[TelegramServer]:
 def telegram(_telegram: TelegramServer) -> TelegramServer:
     _telegram.fake.reset()
     return _telegram
-
-
-@pytest.fixture
-async def smtp() -> AsyncIterator[FakeSmtp]:
-    server = FakeSmtp()
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,34 @@
+"""Replies on their way back to the citizen through the channel they wrote from (outbox)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Column, ForeignKey, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from schemas.base import UTCDateTime, utcnow
+from schemas.items import BigIntId
+
+
+class ReplyDelivery(SQLModel, table=True):
+    """One reply event sent over one channel (`email` today), with its retries."""
+
+    __tablename__ = "reply_delivery"
+    __table_args__ = (
+        UniqueConstraint("event_id", "kind"),
+        Index("ix_reply_delivery_pending", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: uuid.UUID = Field(foreign_key="item.id", index=True)
+    event_id: int = Field(sa_column=Column(BigIntId, ForeignKey("item_event.id"), nullable=False))
+    kind: str = Field(max_length=16)  # email (VK comment and platform answer: not yet)
+    status: str = Field(default="pending", max_length=16)  # pending | sent | dead
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_error: str | None = Field(default=None, max_length=500)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,57 @@
+"""Reply jobs: send one reply to the citizen (by e-mail), and the sweep behind lost jobs."""
+
+from __future__ import annotations
+
+import structlog
+
+from schemas.base import utcnow
+from schemas.jobs import DELIVER_REPLY, reply_job_id
+from service.alerts.mail import EmailSender
+from service.alerts.outcome import DeliveryOutcome
+from service.alerts.senders import Senders
+from service.config import resolve_secret_key
+from service.replies import deliveries
+from workers.context import WorkerContext, job_uow
+
+log = structlog.get_logger()
+
+
+async def deliver(ctx: WorkerContext, delivery_id: int) -> str:
+    settings, now = ctx["settings"], utcnow()
+    async with job_uow(ctx) as uow:
+        if not await deliveries.lease(uow.session, delivery_id, now, settings.delivery_lease_s):
+            return "skipped"
+        secret = resolve_secret_key(settings)
+        outgoing = await deliveries.prepare(uow.session, delivery_id, secret, settings.base_url)
+        await uow.commit()
+    if outgoing is None:
+        return "missing"
+    outcome = await _send(ctx["senders"], outgoing)
+    async with job_uow(ctx) as uow:
+        retry_at = await deliveries.record_outcome(uow.session, delivery_id, outcome, utcnow())
+        if retry_at is not None:
+            job_id = reply_job_id(delivery_id, outgoing.attempt)
+            uow.jobs.add(DELIVER_REPLY, delivery_id, defer_until=retry_at, job_id=job_id)
+        await uow.commit()
+    log.info("replies.attempt", delivery_id=delivery_id, ok=outcome.ok, error=outcome.error)
+    return "sent" if outcome.ok else ("retry" if retry_at else "dead")
+
+
+async def _send(senders: Senders, outgoing: deliveries.Outgoing) -> DeliveryOutcome:
+    if outgoing.recipient is None:
+        # The citizen's address was erased or consent withdrawn after the reply was written.
+        return DeliveryOutcome(ok=False, permanent=True, attempted=False, error="no address")
+    email = senders.email
+    if not isinstance(email, EmailSender):
+        return DeliveryOutcome(ok=False, permanent=False, attempted=False, error="no SMTP")
+    return await email.send_email(deliveries.build(outgoing, email.sender))
+
+
+async def sweep(ctx: WorkerContext) -> int:
+    """Re-enqueue due replies whatever Redis remembers (same job ids: no doubles)."""
+    async with job_uow(ctx) as uow:
+        due = await deliveries.due(uow.session, utcnow())
+        for delivery_id, attempts in due:
+            uow.jobs.add(DELIVER_REPLY, delivery_id, job_id=reply_job_id(delivery_id, attempts))
+        await uow.commit()
+    return len(due)
