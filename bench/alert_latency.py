@@ -71,7 +71,7 @@ from schemas.jobs import DELIVER_ALERT, SLA_CHECK  # noqa: E402
 from service.bootstrap import migrate  # noqa: E402
 from service.catalog.service import load_catalog_dir  # noqa: E402
 from service.clients.redis import QueueClient, deserialize  # noqa: E402
-from service.config import Settings  # noqa: E402
+from service.config import Settings, default_catalog_dir  # noqa: E402
 from service.db import make_engine, make_sessionmaker, unit_of_work  # noqa: E402
 from service.sla.calendars import calendar_registry  # noqa: E402
 from service.sla.clocks import warn_at  # noqa: E402
@@ -79,7 +79,7 @@ from service.sla.hooks import SlaContext, attach_clocks  # noqa: E402
 
 SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/10"
-CATALOG_DIR = ROOT.parent / "shared" / "data" / "altai"
+CATALOG_DIR = default_catalog_dir()
 EXE = ROOT / ".venv" / "bin" / "feedback-router"
 AUTHORITY = "s_aleysky_kashinsky"
 PAGE = "vk:club_s_aleysky_kashinsky"

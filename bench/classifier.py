@@ -34,8 +34,9 @@ from service.classifier.data import Examples, group_split, read_csv_examples
 from service.classifier.evaluate import evaluate
 from service.classifier.model import ModelConfig
 from service.classifier.train import config_for_size, fit_calibrated
+from service.config import REAL_DATA_DIR
 
-DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "real"
+DEFAULT_DATA = REAL_DATA_DIR
 SMALL_DATASET = 5_000
 SINGLE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 

@@ -56,9 +56,11 @@ from _common import admin_sql, die_with_parent, free_port, interrupt, run_cli, s
 from redis.asyncio import Redis  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
+from service.config import default_catalog_dir  # noqa: E402
+
 SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 REDIS_URL = "redis://127.0.0.1:6379/11"
-CATALOG_DIR = ROOT.parent / "shared" / "data" / "altai"
+CATALOG_DIR = default_catalog_dir()
 VENV_BIN = ROOT / ".venv" / "bin"
 EXE = VENV_BIN / "feedback-router"
 PAGE = "vk:club_s_aleysky_kashinsky"

@@ -75,12 +75,12 @@ from sqlmodel import col, select  # noqa: E402
 
 from schemas.items import Item  # noqa: E402
 from service.catalog.service import subtree  # noqa: E402
-from service.config import Settings  # noqa: E402
+from service.config import Settings, default_catalog_dir  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
 from service.items.queue import QueueFilter, _conditions  # noqa: E402
 
 SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-CATALOG_DIR = ROOT.parent / "shared" / "data" / "altai"
+CATALOG_DIR = default_catalog_dir()
 EXE = ROOT / ".venv" / "bin" / "feedback-router"
 INDEX = "ix_item_open_authority_due"
 TARGET_MS = 30.0

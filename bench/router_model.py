@@ -32,13 +32,13 @@ from service.classifier.data import Examples, group_split  # noqa: E402
 from service.classifier.model import ModelConfig, TextClassifier  # noqa: E402
 from service.classifier.serving import TOP_K, ModelReading  # noqa: E402
 from service.classifier.train import fit_calibrated  # noqa: E402
-from service.config import get_settings  # noqa: E402
+from service.config import REAL_DATA_DIR, get_settings  # noqa: E402
 from service.routing.catalog import load_catalog_dir  # noqa: E402
 from service.routing.decision import RouteInput  # noqa: E402
 from service.routing.engine import Router  # noqa: E402
 from service.routing.evaluate import evaluate  # noqa: E402
 
-DEFAULT_DATA = ROOT.parent / "shared" / "data" / "real"
+DEFAULT_DATA = REAL_DATA_DIR
 
 
 class InMemoryModel:

@@ -55,7 +55,7 @@ from schemas.base import utcnow  # noqa: E402
 from schemas.items import Item  # noqa: E402
 from service.bootstrap import migrate  # noqa: E402
 from service.catalog.service import load_catalog_dir  # noqa: E402
-from service.config import Settings  # noqa: E402
+from service.config import Settings, default_catalog_dir  # noqa: E402
 from service.db import make_engine, make_sessionmaker  # noqa: E402
 from service.sla import engine as sla_engine  # noqa: E402
 from service.sla.calendars import production_calendar  # noqa: E402
@@ -64,7 +64,7 @@ from service.sla.policies import default_snapshot  # noqa: E402
 from service.sla.registry import default_registry  # noqa: E402
 
 SERVER_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-CATALOG_DIR = ROOT.parent / "shared" / "data" / "altai"
+CATALOG_DIR = default_catalog_dir()
 INDEX = "ix_item_sla_next_check"
 TARGET_MS = 50.0
 LIMIT = 1000  # the brief's limit; the worker's sweep passes the default (500)

@@ -12,10 +12,16 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
-def _default_catalog_dir() -> Path:
-    # The shared seed data sits beside the checkout; a packaged copy is the fallback.
-    shared = PROJECT_ROOT.parent / "shared" / "data" / "altai"
-    return shared if shared.is_dir() else PROJECT_ROOT / "service" / "catalog" / "seed"
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+SEED_CATALOG = PROJECT_ROOT / "service" / "catalog" / "seed"
+# Real labelled appeals (third-party, never copied into the project): read beside the checkout.
+REAL_DATA_DIR = SHARED_DATA / "real"
+
+
+def default_catalog_dir() -> Path:
+    """The shared seed data beside the checkout, else the packaged copy of it."""
+    shared = SHARED_DATA / "altai"
+    return shared if shared.is_dir() else SEED_CATALOG
 
 
 class Environment(StrEnum):
@@ -31,7 +37,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default="")
     redis_url: str = Field(default="")
     var_dir: Path = PROJECT_ROOT / "var"
-    catalog_dir: Path = Field(default_factory=_default_catalog_dir)
+    catalog_dir: Path = Field(default_factory=default_catalog_dir)
     # Where citizens reach the API (status URLs); defaults to the local API address.
     public_base_url: str = ""
     api_host: str = "127.0.0.1"

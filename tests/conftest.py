@@ -21,7 +21,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.bootstrap import migrate
 from service.catalog.service import load_catalog_dir
-from service.config import Settings
+from service.config import Settings, default_catalog_dir
 from service.db import make_engine, make_sessionmaker
 from service.main import create_app
 from service.runner import free_port, start_embedded_redis
@@ -44,7 +44,7 @@ MUTABLE_TABLES = (
     "api_token",
     "app_user",
 )
-CATALOG_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "altai"
+CATALOG_DIR = default_catalog_dir()
 
 
 def _test_redis_url(url: str) -> str:

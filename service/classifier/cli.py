@@ -20,9 +20,7 @@ from service.classifier.data import Examples, data_sha256, read_csv_examples
 from service.classifier.evaluate import evaluate
 from service.classifier.model import ModelConfig
 from service.classifier.train import config_for_size, train
-
-# ../shared/data/real beside the project checkout, where the real labelled appeals are kept.
-DEFAULT_REAL_DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "real"
+from service.config import REAL_DATA_DIR
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     al = sub.add_parser(
         "altai", help="train the router's Altai category model from real appeals (taxonomy map)"
     )
-    al.add_argument("--data", type=Path, default=DEFAULT_REAL_DATA, help="dir of real CSVs")
+    al.add_argument("--data", type=Path, default=REAL_DATA_DIR, help="dir of real CSVs")
     al.add_argument("--out", type=Path, help="artifact path (default: the worker's model path)")
     al.add_argument("--cap", type=int, default=DEFAULT_CAP, help="most rows per category")
     al.add_argument("--from-db", action="store_true", help="add categories set by people")
