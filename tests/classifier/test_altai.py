@@ -94,3 +94,10 @@ def test_cli_trains_the_router_model(real_dir: Path, tmp_path: Path, cli_env) ->
         cli_env, "classifier", "altai", "--data", str(tmp_path / "none"), "--out", str(out)
     )
     assert empty.returncode == 2 and "no mapped examples" in empty.stderr
+
+    # `make run` away from ../shared: no real data is not an error, the rules route alone.
+    args = ["--data", str(tmp_path / "none"), "--out", str(tmp_path / "other.joblib")]
+    quiet = run_cli(cli_env, "classifier", "altai", "--if-missing", *args)
+    assert quiet.returncode == 0 and "keyword rules" in quiet.stderr
+    assert json.loads(quiet.stdout)["skipped"].startswith("no real data")
+    assert not (tmp_path / "other.joblib").exists()
