@@ -85,34 +85,25 @@ def _every(seconds: int) -> set[int]:
     return set(range(0, 60, step))
 
 
-def cron_jobs(settings: Settings) -> list[Any]:
+def _sweep(job: Any, name: str, every_s: int) -> Any:
     # Crons keep max_tries=1 and unique=True; the DB constraints make a double run harmless.
+    return cron(
+        cast(Any, job),
+        name=name,
+        second=_every(every_s),
+        run_at_startup=True,
+        timeout=60,
+        unique=True,
+        max_tries=1,
+    )
+
+
+def cron_jobs(settings: Settings) -> list[Any]:
     common: dict[str, Any] = {"unique": True, "max_tries": 1}
     return [
-        cron(
-            cast(Any, items.sweep),
-            name=SWEEP,
-            second=_every(settings.sweep_interval_s),
-            run_at_startup=True,
-            timeout=60,
-            **common,
-        ),
-        cron(
-            cast(Any, sla.sweep),
-            name=SLA_SWEEP,
-            second=_every(settings.sla_sweep_interval_s),
-            run_at_startup=True,
-            timeout=60,
-            **common,
-        ),
-        cron(
-            cast(Any, replies.sweep),
-            name=REPLIES_SWEEP,
-            second=_every(settings.sweep_interval_s),
-            run_at_startup=True,
-            timeout=60,
-            **common,
-        ),
+        _sweep(items.sweep, SWEEP, settings.sweep_interval_s),
+        _sweep(sla.sweep, SLA_SWEEP, settings.sla_sweep_interval_s),
+        _sweep(replies.sweep, REPLIES_SWEEP, settings.sweep_interval_s),
         cron(
             cast(Any, items.poll_platform),
             name=POLL_PLATFORM,

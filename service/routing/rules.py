@@ -25,9 +25,9 @@ SPECIALS = ("PLACE", "DEST", "PROPER", "NUM")
 BETA = 1.2  # sharpness of the score → probability mapping
 NULL_SCORE = 1.0  # evidence a category must beat to be more likely than "no idea"
 HINT_WEIGHT = 1.5  # a citizen's choice counts like one medium keyword, no more
-# A trained text model's probability p adds MODEL_WEIGHT * p: a sure model weighs like one
-# strong keyword, so it settles texts the rules know little about but cannot outvote a rule
-# hit plus the citizen's own choice (docs/classifier.md, "Router").
+# A trained text model's probability p adds MODEL_WEIGHT * p (a sure model weighs like two
+# strong keywords); it is asked only below MODEL_ABOVE_RULES of rule evidence, so it settles
+# texts the rules know little about (docs/classifier.md, "The router's category model").
 MODEL_WEIGHT = 3.0
 MODEL_MIN_P = 0.3
 # The rules were written for this region's messages; the model learned other regions' portals.
@@ -153,7 +153,7 @@ class RuleClassifier:
         sources: dict[str, Mapping[str, float]] = {"rules": dict(scores)}
         # Asked only when the rules are unsure: it is the costlier half of routing.
         reading = model() if model is not None and text_top < MODEL_ABOVE_RULES else None
-        if reading is not None and rules_category in (None, *reading.labels):
+        if reading is not None and (rules_category is None or rules_category in reading.labels):
             # A model cannot vote against a category it was never shown.
             sources["model"] = self._apply_model(scores, reading.top, reasons)
         sources["hint"] = self._apply_hint(scores, hint, reasons)
