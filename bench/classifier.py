@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from service.classifier.artifact import ArtifactMetadata, save_model, utc_now
 from service.classifier.data import Examples, group_split, read_csv_examples
 from service.classifier.evaluate import evaluate
 from service.classifier.model import ModelConfig
+from service.classifier.places import PLACE_WEIGHT
 from service.classifier.train import config_for_size, fit_calibrated
 from service.config import REAL_DATA_DIR
 
@@ -51,6 +52,8 @@ class Task:
     target: float = 0.0
     # A finer label used by our model at training time only (the reference ignores it).
     aux: str | None = None
+    # Place mentions as features (`classifier train --place-features`).
+    places: bool = False
 
 
 TASKS = (
@@ -64,9 +67,24 @@ TASKS = (
         ("district", "category", "reason"),
         0.88,
     ),
-    Task("kursk_body", "kursk_train.csv", "Текст Сообщения", "Ответственное лицо", (), 0.60),
+    Task(
+        "kursk_body",
+        "kursk_train.csv",
+        "Текст Сообщения",
+        "Ответственное лицо",
+        target=0.60,
+        places=True,
+    ),
     Task("kursk_topic", "kursk_train.csv", "Текст Сообщения", "Тематика", (), 0.62),
 )
+
+
+def task_config(task: Task) -> ModelConfig:
+    config = ModelConfig()
+    if not task.places:
+        return config
+    features = replace(config.features, place_weight=PLACE_WEIGHT)
+    return replace(config, features=features)
 
 
 class Reference:
@@ -194,7 +212,7 @@ def run_task(task: Task, data: Path, repeats: int, workdir: Path) -> dict[str, A
         train_idx, test_idx = group_split(examples, 0.2, seed)
         train, test = examples.subset(train_idx), examples.subset(test_idx)
         started = time.perf_counter()
-        config = config_for_size(len(examples), ModelConfig())
+        config = config_for_size(len(examples), task_config(task))
         model = fit_calibrated(train, config, task.context, seed)
         ours.append({**evaluate(model, test), "train_s": time.perf_counter() - started})
         started = time.perf_counter()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from service.classifier.artifact import (
 from service.classifier.data import Examples, data_sha256, read_csv_examples
 from service.classifier.evaluate import evaluate
 from service.classifier.model import ModelConfig
+from service.classifier.places import PLACE_WEIGHT
 from service.classifier.train import config_for_size, train
 from service.config import REAL_DATA_DIR
 
@@ -36,6 +38,11 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument(
         "--aux-label-column",
         help="a finer label known at training time only (e.g. reason under category)",
+    )
+    tr.add_argument(
+        "--place-features",
+        action="store_true",
+        help="give the places a text names their own features (for responsible-body labels)",
     )
     al = sub.add_parser(
         "altai", help="train the router's Altai category model from real appeals (taxonomy map)"
@@ -122,7 +129,10 @@ def _altai(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
-    return _fit_and_save(args, _training_examples(args), ModelConfig(svm_c=args.svm_c))
+    config = ModelConfig(svm_c=args.svm_c)
+    if args.place_features:
+        config = replace(config, features=replace(config.features, place_weight=PLACE_WEIGHT))
+    return _fit_and_save(args, _training_examples(args), config)
 
 
 def _fit_and_save(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
-from itertools import combinations
+from itertools import chain, combinations
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from service.classifier.cleaning import clean_text, tokenize
 from service.classifier.lemmas import Lemmatizer
+from service.classifier.places import PlaceEncoder
 
 Context = Mapping[str, str]
 SparseRow = tuple[NDArray[np.int64], NDArray[np.float32]]
@@ -43,6 +44,9 @@ class FeatureConfig:
     max_char_features: int = 300_000
     # Routing signal sits at the start; 99% of real texts are shorter, the rest cost time only.
     max_chars: int = 2_000
+    # Place mentions as their own features (places.py); 0 leaves them out. 0.5 measured best
+    # for the Kursk body; it helps routing labels and costs topic labels, hence off by default.
+    place_weight: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -90,6 +94,13 @@ def _empty_row() -> SparseRow:
 class TfidfBlock:
     """Sublinear TF-IDF with L2 norm (scikit-learn's weighting) over a fixed term vocabulary."""
 
+    # Char block: the n-gram ids of every training word, packed as offsets into one int32 array
+    # and shipped with the artifact, so a fresh worker does not regenerate the n-grams of words
+    # it already knows (that was two thirds of a cold first pass). None in older artifacts.
+    _known: dict[str, int] | None = None
+    _known_ids: NDArray[np.int32] | None = None
+    _known_offsets: NDArray[np.int64] | None = None
+
     def __init__(
         self, kind: str, ngrams: tuple[int, int], min_df: int, max_features: int | None
     ) -> None:
@@ -120,13 +131,33 @@ class TfidfBlock:
         matrix = vectorizer.fit_transform(docs)
         self.vocabulary = dict(vectorizer.vocabulary_)
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float32)
+        if self.kind == "char":
+            self._pack_known(docs)
         return sp.csr_matrix(matrix)
+
+    def _pack_known(self, docs: Sequence[str]) -> None:
+        # Sorted, so the same training rows give a byte-identical artifact.
+        words = sorted({word for doc in docs for word in doc.split()})
+        per_word = [self._ngram_ids(word) for word in words]
+        offsets = np.zeros(len(words) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(ids) for ids in per_word])
+        self._known = {word: i for i, word in enumerate(words)}
+        self._known_ids = np.fromiter(chain.from_iterable(per_word), np.int32, int(offsets[-1]))
+        self._known_offsets = offsets
+
+    def _ngram_ids(self, word: str) -> list[int]:
+        vocab = self.vocabulary
+        return [vocab[g] for g in word_char_ngrams(word, *self.ngrams) if g in vocab]
 
     def _word_ids(self, word: str) -> list[int]:
         ids = self._cache.get(word)
         if ids is None:
-            vocab = self.vocabulary
-            ids = [vocab[g] for g in word_char_ngrams(word, *self.ngrams) if g in vocab]
+            k = self._known.get(word) if self._known is not None else None
+            if k is not None and self._known_ids is not None and self._known_offsets is not None:
+                start, end = self._known_offsets[k : k + 2]
+                ids = self._known_ids[start:end].tolist()
+            else:
+                ids = self._ngram_ids(word)
             if len(self._cache) < MAX_WORD_CACHE:
                 self._cache[word] = ids
         return ids
@@ -198,7 +229,10 @@ class ContextEncoder:
 
 
 class Featurizer:
-    """Turns (text, context) pairs into sparse rows: [word block | char block | context block]."""
+    """Turns (text, context) pairs into sparse rows: [word | char | context | places]."""
+
+    # A class attribute, so artifacts pickled before place features existed still load.
+    _places: PlaceEncoder | None = None
 
     def __init__(self, config: FeatureConfig, context_columns: Sequence[str]) -> None:
         self.config = config
@@ -208,6 +242,7 @@ class Featurizer:
         self._context = ContextEncoder(
             context_columns, pairs=config.context_pairs, weight=config.context_weight
         )
+        self._places = PlaceEncoder(config.place_weight)
 
     @property
     def context_columns(self) -> tuple[str, ...]:
@@ -215,7 +250,8 @@ class Featurizer:
 
     @property
     def n_features(self) -> int:
-        return len(self._word) + len(self._char) + len(self._context)
+        places = len(self._places) if self._places is not None else 0
+        return len(self._word) + len(self._char) + len(self._context) + places
 
     def prepare(self, text: str) -> tuple[str, str]:
         """The cleaned text (for char n-grams) and its space-joined (lemmatised) tokens."""
@@ -233,11 +269,17 @@ class Featurizer:
         self._context.fit(contexts)
         if self.config.lemmatize:
             self.lemmatizer.restrict_to({t for t in self._word.vocabulary if " " not in t})
-        ctx = rows_to_csr([self._context.row(c) for c in contexts], len(self._context))
-        blocks = [words * self.config.word_weight, chars * self.config.char_weight, ctx]
-        return sp.csr_matrix(sp.hstack(blocks, format="csr", dtype=np.float32))[
-            :, : self.n_features
-        ]
+        blocks = [words * self.config.word_weight, chars * self.config.char_weight]
+        if len(self._context):
+            blocks.append(rows_to_csr([self._context.row(c) for c in contexts], len(self._context)))
+        if self._places is not None:
+            lemmas = [w.split() for _, w in prepared]
+            self._places.fit(lemmas)
+            if len(self._places):
+                rows = [self._places.row(x) for x in lemmas]
+                blocks.append(rows_to_csr(rows, len(self._places)))
+        # Empty blocks are left out: rows_to_csr pads a zero-width block to one column.
+        return sp.csr_matrix(sp.hstack(blocks, format="csr", dtype=np.float32))
 
     def row(self, text: str, context: Context) -> SparseRow:
         clean, words = self.prepare(text)
@@ -245,11 +287,13 @@ class Featurizer:
         c_index, c_values = self._char.row(clean)
         x_index, x_values = self._context.row(context)
         offset = len(self._word)
-        index = np.concatenate([w_index, c_index + offset, x_index + offset + len(self._char)])
-        values = np.concatenate(
-            [w_values * self.config.word_weight, c_values * self.config.char_weight, x_values]
-        )
-        return index, values
+        indices = [w_index, c_index + offset, x_index + offset + len(self._char)]
+        values = [w_values * self.config.word_weight, c_values * self.config.char_weight, x_values]
+        if self._places is not None and len(self._places):
+            p_index, p_values = self._places.row(words.split())
+            indices.append(p_index + offset + len(self._char) + len(self._context))
+            values.append(p_values)
+        return np.concatenate(indices), np.concatenate(values)
 
     def transform(self, texts: Sequence[str], contexts: Sequence[Context]) -> sp.csr_matrix:
         rows = [self.row(text, context) for text, context in zip(texts, contexts, strict=True)]

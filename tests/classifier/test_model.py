@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -91,3 +93,17 @@ def test_small_datasets_keep_words_seen_once() -> None:
     assert base.features.min_df == 2
     assert config_for_size(RARE_WORDS_BELOW - 1, base).features.min_df == 1
     assert config_for_size(RARE_WORDS_BELOW, base) is base
+
+
+def test_shipped_word_ngram_ids_match_fresh_ones() -> None:
+    docs = [r["text"].lower() for r in make_rows(80, seed=5)]
+    block = TfidfBlock("char", (2, 5), 1, None)
+    block.fit_transform(docs[:50])
+    assert block._known is not None and "фонарь" in block._known
+    shipped = pickle.loads(pickle.dumps(block))
+    fresh = pickle.loads(pickle.dumps(block))
+    fresh._known = None
+    # Training words come from the packed ids, new words are computed: both must agree.
+    expected = fresh.transform(docs).toarray()
+    np.testing.assert_array_equal(shipped.transform(docs).toarray(), expected)
+    assert shipped._cache["фонарь"] == fresh._cache["фонарь"]
