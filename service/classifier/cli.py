@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +16,20 @@ from service.classifier.artifact import (
     save_model,
     utc_now,
 )
-from service.classifier.data import Examples, data_sha256, read_csv_examples
+from service.classifier.data import (
+    Examples,
+    data_sha256,
+    examples_from_rows,
+    read_csv_examples,
+    read_csv_rows,
+)
 from service.classifier.evaluate import evaluate
+from service.classifier.finer import finer_label_column
 from service.classifier.model import ModelConfig
-from service.classifier.places import PLACE_WEIGHT
 from service.classifier.train import config_for_size, train
 from service.config import REAL_DATA_DIR
+
+AUTO = "auto"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,12 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("--svm-c", type=float, default=ModelConfig().svm_c)
     tr.add_argument(
         "--aux-label-column",
-        help="a finer label known at training time only (e.g. reason under category)",
+        default=AUTO,
+        help="a finer label known at training time only (e.g. reason under category); "
+        "default: a CSV column found to refine the label, 'none' for no finer label",
     )
     tr.add_argument(
         "--place-features",
-        action="store_true",
-        help="give the places a text names their own features (for responsible-body labels)",
+        choices=(AUTO, "on", "off"),
+        nargs="?",
+        const="on",
+        default=AUTO,
+        help="features for the places a text names (helps responsible-body labels); "
+        "default: kept if they score higher on held-back rows",
     )
     al = sub.add_parser(
         "altai", help="train the router's Altai category model from real appeals (taxonomy map)"
@@ -64,16 +77,33 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _csv_examples(args: argparse.Namespace) -> Examples:
+    """The CSV's examples; resolves `--aux-label-column auto` to a column name or None."""
+    header, rows = read_csv_rows(args.input)
+    if args.aux_label_column == AUTO:
+        skip = [args.text_column, *args.context]
+        args.aux_label_column = finer_label_column(header, rows, args.label_column, skip)
+    elif args.aux_label_column == "none":
+        args.aux_label_column = None
+    return examples_from_rows(
+        args.input,
+        header,
+        rows,
+        args.text_column,
+        args.label_column,
+        args.context,
+        args.aux_label_column,
+    )
+
+
 def _training_examples(args: argparse.Namespace) -> Examples:
     if args.input is None and not args.from_db:
         raise ValueError("train needs --input CSV and/or --from-db")
     parts: list[Examples] = []
     if args.input is not None:
-        parts.append(
-            read_csv_examples(
-                args.input, args.text_column, args.label_column, args.context, args.aux_label_column
-            )
-        )
+        parts.append(_csv_examples(args))
+    elif args.aux_label_column in (AUTO, "none"):
+        args.aux_label_column = None
     if args.from_db:
         # Imported lazily: the DB layer is optional for CSV-only training and for the worker.
         from service.classifier.db_examples import load_db_examples
@@ -124,15 +154,13 @@ def _altai(args: argparse.Namespace) -> dict[str, Any]:
     if args.if_missing:
         print(f"training the category model into {out} (about a minute, once)", file=sys.stderr)
     args.out, args.text_column, args.label_column, args.context = out, "text", LABEL_COLUMN, []
-    args.aux_label_column = None
+    # A category label: place features cost such labels accuracy (docs/classifier.md).
+    args.aux_label_column, args.place_features = None, "off"
     return _fit_and_save(args, _altai_examples(args), ModelConfig())
 
 
 def _train(args: argparse.Namespace) -> dict[str, Any]:
-    config = ModelConfig(svm_c=args.svm_c)
-    if args.place_features:
-        config = replace(config, features=replace(config.features, place_weight=PLACE_WEIGHT))
-    return _fit_and_save(args, _training_examples(args), config)
+    return _fit_and_save(args, _training_examples(args), ModelConfig(svm_c=args.svm_c))
 
 
 def _fit_and_save(
@@ -140,8 +168,14 @@ def _fit_and_save(
 ) -> dict[str, Any]:
     config = config_for_size(len(examples), config)
     result = train(
-        examples, config=config, context_columns=args.context, holdout=args.holdout, seed=args.seed
+        examples,
+        config=config,
+        context_columns=args.context,
+        holdout=args.holdout,
+        seed=args.seed,
+        places={AUTO: None, "on": True, "off": False}[args.place_features],
     )
+    config = result.model.config
     created = utc_now()
     digest = data_sha256(examples)
     metadata = ArtifactMetadata(
@@ -169,6 +203,8 @@ def _fit_and_save(
         "n_rows": saved.n_rows,
         "n_labels": len(saved.labels),
         "heldout": result.heldout_metrics,
+        "aux_label_column": args.aux_label_column,
+        "place_features": config.features.place_weight > 0,
         "train_seconds": round(result.seconds, 1),
     }
 

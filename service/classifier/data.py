@@ -57,6 +57,15 @@ class Examples:
         return cls(texts, labels, contexts)
 
 
+def read_csv_rows(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    """Header and rows of a UTF-8 CSV with a header row."""
+    # Portal exports hold texts longer than the csv module's default 128 KiB field limit.
+    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        return list(reader.fieldnames or []), list(reader)
+
+
 def read_csv_examples(
     path: Path,
     text_column: str,
@@ -65,23 +74,27 @@ def read_csv_examples(
     aux_column: str | None = None,
 ) -> Examples:
     """Read a UTF-8 CSV with a header; rows without text or label are skipped."""
-    # Portal exports hold texts longer than the csv module's default 128 KiB field limit.
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        header = reader.fieldnames or []
-        wanted = (
-            text_column,
-            label_column,
-            *context_columns,
-            *([aux_column] if aux_column else []),
-        )
-        missing = [c for c in wanted if c not in header]
-        if missing:
-            raise ValueError(f"{path}: missing column(s) {missing}; header is {header}")
-        rows = [
-            r for r in reader if (r[text_column] or "").strip() and (r[label_column] or "").strip()
-        ]
+    header, rows = read_csv_rows(path)
+    return examples_from_rows(
+        path, header, rows, text_column, label_column, context_columns, aux_column
+    )
+
+
+def examples_from_rows(
+    path: Path,
+    header: Sequence[str],
+    rows: Sequence[dict[str, str]],
+    text_column: str,
+    label_column: str,
+    context_columns: Sequence[str] = (),
+    aux_column: str | None = None,
+) -> Examples:
+    """Examples from CSV rows read by `read_csv_rows` (`path` is for error messages)."""
+    wanted = (text_column, label_column, *context_columns, *([aux_column] if aux_column else []))
+    missing = [c for c in wanted if c not in header]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; header is {list(header)}")
+    rows = [r for r in rows if (r[text_column] or "").strip() and (r[label_column] or "").strip()]
     examples = Examples.from_rows(
         ((r[text_column], r[label_column], r) for r in rows), context_columns
     )
