@@ -22,6 +22,9 @@ class VkGroup(SQLModel, table=True):
     # The string VK expects back on `confirmation` (it changes when the server is edited).
     confirmation: str = SqlField(max_length=100)
     secret: str | None = SqlField(default=None, max_length=100)
+    # A community access token with the wall right: replies go back as comments under the
+    # citizen's comment. Without it replies stay in the API and on no VK wall.
+    access_token: str | None = SqlField(default=None, max_length=300)
     created_at: datetime = SqlField(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -30,12 +33,14 @@ class VkGroupIn(StrictModel):
     page_id: str = Field(min_length=1, max_length=200)
     confirmation: str = Field(min_length=1, max_length=100)
     secret: str | None = Field(default=None, min_length=8, max_length=100)
+    access_token: str | None = Field(default=None, min_length=16, max_length=300)
 
 
 class VkGroupRead(BaseModel):
     group_id: int
     page_id: str
     has_secret: bool
+    can_reply: bool  # an access token is stored (it is never shown again)
     created_at: datetime
 
 

@@ -13,7 +13,7 @@ from schemas.items import BigIntId
 
 
 class ReplyDelivery(SQLModel, table=True):
-    """One reply event sent over one channel (`email` today), with its retries."""
+    """One reply event sent over one channel, with its retries."""
 
     __tablename__ = "reply_delivery"
     __table_args__ = (
@@ -24,11 +24,13 @@ class ReplyDelivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     item_id: uuid.UUID = Field(foreign_key="item.id", index=True)
     event_id: int = Field(sa_column=Column(BigIntId, ForeignKey("item_event.id"), nullable=False))
-    kind: str = Field(max_length=16)  # email (VK comment and platform answer: not yet)
+    kind: str = Field(max_length=16)  # email | vk_comment | platform
     status: str = Field(default="pending", max_length=16)  # pending | sent | dead
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_error: str | None = Field(default=None, max_length=500)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # What the channel calls the sent reply (VK comment id, platform answer id).
+    external_ref: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     platform_poll_url: str = ""
     platform_poll_token: str = ""
     platform_poll_interval_s: int = 30
+    # Where replies to platform messages go (same adapter and token; off while empty).
+    platform_answer_url: str = ""
+    # VK API for replies under citizens' comments (tests point it at a local fake).
+    vk_api_url: str = "https://api.vk.com/method"
+    vk_api_version: str = "5.199"
     telegram_bot_token: str = ""
     telegram_api_base: str = "https://api.telegram.org"
     pii_retention_days: int = 1825

@@ -63,12 +63,19 @@ def receiver(fail_first: int = 0) -> Iterator[Receiver]:
             self.send_response(rec.handle(self.headers, body))
             self.end_headers()
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    with serve(Handler) as base_url:
+        rec.url = f"{base_url}/hook"
+        yield rec
+
+
+@contextmanager
+def serve(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free local port in a thread; yields the base URL."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
     try:
-        yield rec
+        yield f"http://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()

@@ -51,5 +51,6 @@ async def connect_vk_group(body: VkGroupIn, uow: UowDep, _: AdminUser) -> VkGrou
         group_id=group.group_id,
         page_id=group.page_id,
         has_secret=group.secret is not None,
+        can_reply=group.access_token is not None,
         created_at=group.created_at,
     )

@@ -31,6 +31,7 @@ async def register_group(session: AsyncSession, body: VkGroupIn) -> VkGroup:
         group_id=body.group_id, page_id=body.page_id, confirmation=body.confirmation
     )
     group.page_id, group.confirmation, group.secret = body.page_id, body.confirmation, body.secret
+    group.access_token = body.access_token
     session.add(group)
     await session.flush()
     return group
@@ -67,6 +68,7 @@ def _new_item(group: VkGroup, comment: VkComment) -> NewItem:
         text=comment.text,
         source_created_at=created,
         source={
+            "group_id": str(group.group_id),
             "post_id": str(comment.post_id),
             "comment_id": str(comment.id),
             "reply_to": str(comment.reply_to_comment) if comment.reply_to_comment else None,

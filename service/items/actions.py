@@ -39,7 +39,7 @@ async def reply(
     *,
     text: str,
     final: bool,
-    email_replies: bool = False,
+    channels: replies.ReplyChannels | None = None,
 ) -> Item:
     target = transitions.check("final_reply" if final else "reply", item.status)
     if item.first_responded_at is None:
@@ -59,8 +59,8 @@ async def reply(
         text=text,
         final=final,
     )
-    # Back to the citizen's channel too (e-mail when given), with retries by the worker.
-    await replies.plan(uow, item, event, email_enabled=email_replies)
+    # Back to the citizen's channels too (VK, platform, e-mail), with retries by the worker.
+    await replies.plan(uow, item, event, channels or replies.ReplyChannels())
     return item
 
 

@@ -25,6 +25,7 @@ from service.deps import SettingsDep, StaffUser, SupervisorUser, UowDep
 from service.items import actions, privacy, views
 from service.items.dependencies import ItemDep, LockedItemDep
 from service.items.queue import QueueFilter, list_queue
+from service.replies.deliveries import ReplyChannels
 from service.sla.dependencies import SlaDep
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
@@ -77,8 +78,8 @@ async def reply(
     sla: SlaDep,
     settings: SettingsDep,
 ) -> ItemRead:
-    email = bool(settings.smtp_host)
-    await actions.reply(uow, item, user, sla, text=body.text, final=body.final, email_replies=email)
+    channels = ReplyChannels.of(settings)
+    await actions.reply(uow, item, user, sla, text=body.text, final=body.final, channels=channels)
     await uow.commit()
     return await views.detail(uow.session, item)
 

@@ -1,7 +1,9 @@
-"""Replies to citizens by e-mail: planned with the reply, sent by the worker, retried.
+"""Replies back to citizens: planned with the reply, sent by the worker, retried.
 
-A responder's reply is a public event; when the citizen left an e-mail address with consent and
-the service has an SMTP server, the reply also goes there. The delivery row is written in the
+A responder's reply is a public event. It also goes by e-mail when the citizen left an address
+with consent and the service has an SMTP server, under the citizen's VK comment when the
+community's access token is stored, and to the feedback platform when its answer endpoint is
+configured (service/replies/channels.py). The delivery row is written in the
 reply's transaction (so no reply is forgotten), the job is enqueued after the commit, and the
 periodic sweep re-enqueues what Redis lost. The address is read from the contact at send time,
 never copied, so the personal-data purge needs no second place to erase.
@@ -10,39 +12,93 @@ never copied, so the personal-data purge needs no second place to erase.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.policy import SMTP
 
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from schemas.items import Contact, Item, ItemEvent
+from schemas.catalog import Authority
+from schemas.channels import VkGroup
+from schemas.items import Channel, Contact, Item, ItemEvent
 from schemas.jobs import DELIVER_REPLY, reply_job_id
 from schemas.replies import ReplyDelivery
 from service import outbox
 from service.alerts.backoff import next_attempt_delay
 from service.alerts.outcome import DeliveryOutcome
+from service.config import Settings
 from service.db import UnitOfWork
+from service.replies.channels import PlatformTarget, VkTarget
 from service.widget.tokens import tracking_token
 
-EMAIL = "email"
+EMAIL, VK_COMMENT, PLATFORM = "email", "vk_comment", "platform"
 DUE_BATCH = 500
 
 
-async def plan(uow: UnitOfWork, item: Item, event: ItemEvent, *, email_enabled: bool) -> None:
-    """Queue the reply for every channel back to the citizen (e-mail, when given)."""
-    if not email_enabled:
-        return
-    contact = await uow.session.get(Contact, item.id)
-    if contact is None or not contact.email or not contact.consent or contact.purged_at:
+@dataclass(frozen=True)
+class ReplyChannels:
+    """Which outward channels this installation has configured (VK: per community, in the DB)."""
+
+    email: bool = False  # an SMTP server
+    platform_url: str = ""  # the platform adapter's answer endpoint
+    platform_token: str = ""
+
+    @classmethod
+    def of(cls, settings: Settings) -> ReplyChannels:
+        return cls(
+            email=bool(settings.smtp_host),
+            platform_url=settings.platform_answer_url,
+            platform_token=settings.platform_poll_token,
+        )
+
+
+async def plan(uow: UnitOfWork, item: Item, event: ItemEvent, channels: ReplyChannels) -> None:
+    """Queue the reply for every channel back to the citizen that can carry it."""
+    kinds = await _kinds(uow.session, item, channels)
+    if not kinds:
         return
     await uow.session.flush()  # the event's id
     assert event.id is not None
-    delivery = ReplyDelivery(item_id=item.id, event_id=event.id, kind=EMAIL)
-    uow.session.add(delivery)
-    await uow.session.flush()
-    assert delivery.id is not None
-    uow.jobs.add(DELIVER_REPLY, delivery.id, job_id=reply_job_id(delivery.id, 0))
+    for kind in kinds:
+        delivery = ReplyDelivery(item_id=item.id, event_id=event.id, kind=kind)
+        uow.session.add(delivery)
+        await uow.session.flush()
+        assert delivery.id is not None
+        uow.jobs.add(DELIVER_REPLY, delivery.id, job_id=reply_job_id(delivery.id, 0))
+
+
+async def _kinds(session: AsyncSession, item: Item, channels: ReplyChannels) -> list[str]:
+    kinds = []
+    if channels.email and await _mail_contact(session, item.id) is not None:
+        kinds.append(EMAIL)
+    if item.channel == Channel.comment and item.network == "vk":
+        if await vk_group(session, item) is not None:
+            kinds.append(VK_COMMENT)
+    if item.channel == Channel.platform and channels.platform_url:
+        kinds.append(PLATFORM)
+    return kinds
+
+
+async def _mail_contact(session: AsyncSession, item_id: uuid.UUID) -> Contact | None:
+    contact = await session.get(Contact, item_id)
+    if contact is None or not contact.email or not contact.consent or contact.purged_at:
+        return None
+    return contact
+
+
+async def vk_group(session: AsyncSession, item: Item) -> VkGroup | None:
+    """The connected community that can answer under this comment (it has a token)."""
+    group_id = str(item.source.get("group_id") or "")
+    if group_id.isdigit():
+        group = await session.get(VkGroup, int(group_id))
+    else:  # comments from the ingest API name the page, not the community
+        stmt = select(VkGroup).where(
+            VkGroup.page_id == item.page_id, col(VkGroup.access_token).is_not(None)
+        )
+        group = (await session.exec(stmt)).first()
+    return group if group is not None and group.access_token else None
 
 
 async def lease(session: AsyncSession, delivery_id: int, now: dt.datetime, lease_s: int) -> bool:
@@ -51,29 +107,81 @@ async def lease(session: AsyncSession, delivery_id: int, now: dt.datetime, lease
 
 @dataclass(frozen=True)
 class Outgoing:
+    """One attempt, ready to send; `problem` says why it cannot be (it is then given up)."""
+
+    kind: str
     attempt: int
-    recipient: str | None  # None: the contact was purged or withdrawn meanwhile
-    subject: str
-    body: str
+    text: str
+    problem: str | None = None
+    recipient: str | None = None
+    subject: str = ""
+    body: str = ""
+    vk: VkTarget | None = None
+    platform: PlatformTarget | None = None
 
 
 async def prepare(
-    session: AsyncSession, delivery_id: int, secret: bytes, base_url: str
+    session: AsyncSession, delivery_id: int, secret: bytes, base_url: str, channels: ReplyChannels
 ) -> Outgoing | None:
     delivery = await session.get(ReplyDelivery, delivery_id)
     if delivery is None:
         return None
     event = await session.get(ItemEvent, delivery.event_id)
     item = await session.get(Item, delivery.item_id)
-    contact = await session.get(Contact, delivery.item_id)
-    usable = contact is not None and contact.email and contact.consent and not contact.purged_at
-    body = str(event.data.get("text", "")) if event is not None else ""
-    if item is not None and item.channel == "widget":
+    if event is None or item is None:
+        return None
+    base = Outgoing(delivery.kind, delivery.attempts + 1, str(event.data.get("text", "")))
+    if delivery.kind == EMAIL:
+        return await _email(session, base, item, secret, base_url)
+    if delivery.kind == VK_COMMENT:
+        return await _vk(session, base, item)
+    return await _platform(session, base, item, event, channels)
+
+
+async def _email(
+    session: AsyncSession, base: Outgoing, item: Item, secret: bytes, base_url: str
+) -> Outgoing:
+    contact = await _mail_contact(session, item.id)
+    body = base.text
+    if item.channel == "widget":
         # The citizen's own status page (no login: the tracking token is the key).
         token = tracking_token(secret, item.id)
         body += f"\n\n—\nСтатус обращения: {base_url}/api/v1/widget/reports/{item.id}?token={token}"
-    recipient = contact.email if usable and contact is not None else None
-    return Outgoing(delivery.attempts + 1, recipient, "Ответ на ваше обращение", body + "\n")
+    # No address: erased or consent withdrawn after the reply was written.
+    return replace(
+        base,
+        problem=None if contact is not None else "no address",
+        recipient=contact.email if contact is not None else None,
+        subject="Ответ на ваше обращение",
+        body=body + "\n",
+    )
+
+
+async def _vk(session: AsyncSession, base: Outgoing, item: Item) -> Outgoing:
+    group = await vk_group(session, item)
+    post_id, comment_id = (str(item.source.get(k) or "") for k in ("post_id", "comment_id"))
+    if group is None or group.access_token is None:
+        return replace(base, problem="the VK community has no access token any more")
+    if not (post_id.isdigit() and comment_id.isdigit()):
+        return replace(base, problem="the comment has no VK post or comment id")
+    target = VkTarget(group.group_id, group.access_token, int(post_id), int(comment_id))
+    return replace(base, vk=target)
+
+
+async def _platform(
+    session: AsyncSession, base: Outgoing, item: Item, event: ItemEvent, channels: ReplyChannels
+) -> Outgoing:
+    if not channels.platform_url:
+        return replace(base, problem="no platform answer URL is configured any more")
+    authority = await session.get(Authority, item.authority_code) if item.authority_code else None
+    target = PlatformTarget(
+        url=channels.platform_url,
+        token=channels.platform_token,
+        external_id=item.external_id or "",
+        signed_by=authority.name if authority is not None else "",
+        final=bool(event.data.get("final")),
+    )
+    return replace(base, platform=target)
 
 
 def build(outgoing: Outgoing, sender: str) -> EmailMessage:
@@ -84,7 +192,11 @@ def build(outgoing: Outgoing, sender: str) -> EmailMessage:
 
 
 async def record_outcome(
-    session: AsyncSession, delivery_id: int, outcome: DeliveryOutcome, now: dt.datetime
+    session: AsyncSession,
+    delivery_id: int,
+    outcome: DeliveryOutcome,
+    now: dt.datetime,
+    external_ref: str | None = None,
 ) -> dt.datetime | None:
     """Store the attempt; the moment of the next one, or None when sent or given up."""
     delivery = await session.get(ReplyDelivery, delivery_id, with_for_update=True)
@@ -95,9 +207,12 @@ async def record_outcome(
     retry_at = None
     if outcome.ok:
         delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
+        delivery.external_ref = external_ref
     else:
         delivery.last_error = (outcome.error or f"status {outcome.status_code}")[:500]
         delay = None if outcome.permanent else next_attempt_delay(delivery.attempts)
+        if delay is not None and outcome.retry_after_s:
+            delay = max(delay, outcome.retry_after_s)  # the channel asked us to wait
         if delay is None:
             delivery.status = "dead"
         else:

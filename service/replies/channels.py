@@ -1,0 +1,138 @@
+"""Replies back through the channel the citizen wrote from: a VK comment, a platform answer.
+
+VK: `wall.createComment` as the community, threaded under the citizen's comment, with our
+delivery id as `guid`, so a repeated call after a lost answer posts nothing twice
+(docs/channels.md §1.3). Error codes are sorted into "try again later" and "never" by the table
+in §1.5. The platform publishes no answer API (§3.2), so answers go to the same adapter the
+worker polls: `POST PLATFORM_ANSWER_URL` with the message's `external_id` and
+`answer {text, attachments, signed_by}`, keyed by `Idempotency-Key`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from service.alerts.outcome import (
+    DeliveryOutcome,
+    classify_status,
+    elapsed_ms,
+    parse_retry_after,
+    short_error,
+)
+
+# VK error codes worth another attempt later: unknown/internal errors, request-rate and flood
+# control, method quota, too many replies. Everything else (auth, access, comments closed,
+# deleted post, bad parameter) will fail the same way again.
+VK_RETRYABLE = frozenset({1, 6, 9, 10, 29, 223})
+
+
+@dataclass(frozen=True)
+class Sent:
+    outcome: DeliveryOutcome
+    external_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class VkTarget:
+    group_id: int
+    access_token: str
+    post_id: int
+    comment_id: int
+
+
+@dataclass(frozen=True)
+class PlatformTarget:
+    url: str
+    token: str
+    external_id: str
+    signed_by: str
+    final: bool
+
+
+def failed(error: str, *, permanent: bool, attempted: bool = True) -> Sent:
+    outcome = DeliveryOutcome(ok=False, permanent=permanent, attempted=attempted, error=error)
+    return Sent(outcome)
+
+
+async def post_vk_comment(
+    client: httpx.AsyncClient, api: str, version: str, target: VkTarget, text: str, guid: str
+) -> Sent:
+    form = {
+        "owner_id": str(-target.group_id),
+        "post_id": str(target.post_id),
+        "from_group": str(target.group_id),
+        "reply_to_comment": str(target.comment_id),
+        "message": text,
+        "guid": guid,
+        "v": version,
+    }
+    headers = {"Authorization": f"Bearer {target.access_token}"}
+    started = time.monotonic()
+    try:
+        r = await client.post(f"{api.rstrip('/')}/wall.createComment", data=form, headers=headers)
+    except httpx.HTTPError as exc:
+        return failed(short_error(f"{type(exc).__name__}: {exc}"), permanent=False)
+    if r.status_code != 200:
+        return _http_failure(r, started)
+    return _vk_result(_json(r), r.status_code, elapsed_ms(started))
+
+
+def _json(r: httpx.Response) -> Any:
+    try:
+        return r.json()
+    except ValueError:
+        return None
+
+
+def _vk_result(body: Any, status: int, duration: int) -> Sent:
+    if isinstance(body, dict) and isinstance(body.get("response"), dict):
+        comment_id = body["response"].get("comment_id")
+        outcome = DeliveryOutcome(ok=True, status_code=status, duration_ms=duration)
+        return Sent(outcome, str(comment_id) if comment_id is not None else None)
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return failed("VK answered without response or error", permanent=False)
+    code = error.get("error_code")
+    message = short_error(f"VK error {code}: {error.get('error_msg', '')}")
+    return failed(message, permanent=code not in VK_RETRYABLE)
+
+
+def _http_failure(r: httpx.Response, started: float) -> Sent:
+    _, permanent = classify_status(r.status_code)
+    outcome = DeliveryOutcome(
+        ok=False,
+        status_code=r.status_code,
+        permanent=permanent,
+        retry_after_s=parse_retry_after(r.headers.get("retry-after")),
+        error=short_error(f"HTTP {r.status_code}: {r.text[:200]}"),
+        duration_ms=elapsed_ms(started),
+    )
+    return Sent(outcome)
+
+
+async def post_platform_answer(
+    client: httpx.AsyncClient, target: PlatformTarget, text: str, key: str
+) -> Sent:
+    body = {
+        "external_id": target.external_id,
+        "final": target.final,
+        "answer": {"text": text, "attachments": [], "signed_by": target.signed_by},
+    }
+    headers = {"Idempotency-Key": key}
+    if target.token:
+        headers["Authorization"] = f"Bearer {target.token}"
+    started = time.monotonic()
+    try:
+        r = await client.post(target.url, json=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return failed(short_error(f"{type(exc).__name__}: {exc}"), permanent=False)
+    if not 200 <= r.status_code < 300:
+        return _http_failure(r, started)
+    answer = _json(r)
+    ref = answer.get("answer_id") if isinstance(answer, dict) else None
+    outcome = DeliveryOutcome(ok=True, status_code=r.status_code, duration_ms=elapsed_ms(started))
+    return Sent(outcome, str(ref) if ref is not None else None)

@@ -1,0 +1,187 @@
+"""Replies go back where the citizen wrote: under the VK comment, to the feedback platform."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+from sqlmodel import select
+
+from schemas.catalog import Authority
+from schemas.items import Item
+from schemas.replies import ReplyDelivery
+from tests.builders import SETTLEMENT_PAGE, comment, run_worker_burst
+from tests.fake_channels import fake_channel
+from tests.service.test_vk_callback import GROUP, URL, event
+
+TOKEN = "vk1.a.community-token-0123456789"
+ANSWER = "Фонарь у школы заменят до пятницы."
+
+
+@pytest.fixture
+async def live(settings):
+    from service.main import create_app
+
+    with fake_channel() as vk, fake_channel() as platform:
+        update = {
+            "vk_api_url": f"{vk.url}/method",
+            "platform_answer_url": f"{platform.url}/answers",
+            "platform_poll_token": "pos-adapter-token",
+        }
+        s = settings.model_copy(update=update)
+        app = create_app(s)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                yield s, c, vk, platform
+
+
+async def connect(client, make_user, token: str | None = TOKEN) -> dict:
+    admin = await make_user("admin", "op_tsur")
+    body = {"group_id": GROUP, "page_id": SETTLEMENT_PAGE, "confirmation": "693d0ba9"}
+    r = await client.post(
+        "/api/v1/admin/vk-groups", headers=admin, json={**body, "access_token": token}
+    )
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+async def answer(client, settings, make_user, sessionmaker, external_id: str) -> Item:
+    """Route the item, then its authority's responder answers it (final)."""
+    await run_worker_burst(settings)
+    async with sessionmaker() as s:
+        item = (await s.exec(select(Item).where(Item.external_id == external_id))).one()
+    assert item.authority_code, item
+    staff = await make_user("responder", item.authority_code)
+    r = await client.post(
+        f"/api/v1/items/{item.id}/reply", headers=staff, json={"text": ANSWER, "final": True}
+    )
+    assert r.status_code == 200, r.text
+    await run_worker_burst(settings)
+    return item
+
+
+async def deliveries(sessionmaker, item_id: uuid.UUID) -> list[ReplyDelivery]:
+    async with sessionmaker() as s:
+        stmt = select(ReplyDelivery).where(ReplyDelivery.item_id == item_id)
+        return list((await s.exec(stmt)).all())
+
+
+async def test_reply_goes_under_the_citizens_vk_comment(live, make_user, sessionmaker):
+    settings, client, vk, _ = live
+    group = await connect(client, make_user)
+    assert group["can_reply"] is True and TOKEN not in str(group)
+    r = await client.post(URL, json=event(comment_id=501, event_id="r1", secret=None))
+    assert r.text == "ok"
+    item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#501")
+    [delivery] = await deliveries(sessionmaker, item.id)
+    assert (delivery.kind, delivery.status, delivery.attempts) == ("vk_comment", "sent", 1)
+    [(path, headers, form)] = vk.requests
+    assert path == "/method/wall.createComment"
+    assert headers["authorization"] == f"Bearer {TOKEN}"
+    assert form == {
+        "owner_id": str(-GROUP),
+        "post_id": "10",
+        "from_group": str(GROUP),
+        "reply_to_comment": "501",
+        "message": ANSWER,
+        "guid": f"feedback-router-reply-{delivery.id}",
+        "v": "5.199",
+    }
+    assert delivery.external_ref == "9000"
+    await run_worker_burst(settings)
+    assert len(vk.requests) == 1  # sent once
+
+
+async def test_vk_errors_are_retried_or_given_up_by_code(live, make_user, sessionmaker):
+    settings, client, vk, _ = live
+    await connect(client, make_user)
+    too_fast = {"error": {"error_code": 6, "error_msg": "Too many requests per second"}}
+    closed = {"error": {"error_code": 213, "error_msg": "Access to status replies denied"}}
+    vk.queued += [(200, too_fast), (200, closed), (502, {"bad": "gateway"})]
+    outcomes = []
+    for n in (601, 602, 603):
+        await client.post(URL, json=event(comment_id=n, event_id=f"e{n}", secret=None))
+        item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#{n}")
+        [d] = await deliveries(sessionmaker, item.id)
+        outcomes.append((d.status, d.attempts, (d.last_error or "")[:12]))
+    assert outcomes == [
+        ("pending", 1, "VK error 6: "),
+        ("dead", 1, "VK error 213"),
+        ("pending", 1, 'HTTP 502: {"'),
+    ]
+
+
+async def test_no_token_no_vk_delivery(live, make_user, sessionmaker):
+    settings, client, vk, _ = live
+    assert (await connect(client, make_user, token=None))["can_reply"] is False
+    await client.post(URL, json=event(comment_id=701, event_id="n1", secret=None))
+    item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#701")
+    assert await deliveries(sessionmaker, item.id) == [] and vk.requests == []
+
+
+async def test_comment_from_the_ingest_api_finds_its_community_by_page(
+    live, make_user, sessionmaker
+):
+    settings, client, vk, _ = live
+    await connect(client, make_user)
+    svc = await make_user("service", "op_tsur")
+    body = comment(post_id="77", comment_id="8801")
+    r = await client.post("/api/v1/ingest/comments", json=body, headers=svc)
+    assert r.status_code in (200, 202), r.text
+    async with sessionmaker() as s:
+        stored = (await s.exec(select(Item).where(Item.page_id == SETTLEMENT_PAGE))).all()
+        external_id = next(i.external_id for i in stored if "8801" in (i.external_id or ""))
+    item = await answer(client, settings, make_user, sessionmaker, external_id)
+    [delivery] = await deliveries(sessionmaker, item.id)
+    assert delivery.status == "sent"
+    form = vk.requests[-1][2]
+    assert (form["post_id"], form["reply_to_comment"]) == ("77", "8801")
+
+
+PLATFORM = {
+    "external_id": "pos-reply-1",
+    "category": "roads_potholes",
+    "text": "На центральной улице ямы, проехать невозможно",
+    "address": "Алейский район, с. Кашино",
+    "created_at": "2026-11-20T10:00:00+07:00",
+}
+
+
+async def test_reply_is_sent_to_the_platform_as_its_answer(live, make_user, sessionmaker):
+    settings, client, _, platform = live
+    svc = await make_user("service", "op_tsur")
+    r = await client.post("/api/v1/ingest/platform-messages", json=PLATFORM, headers=svc)
+    assert r.status_code in (200, 202), r.text
+    item = await answer(client, settings, make_user, sessionmaker, "pos-reply-1")
+    [delivery] = await deliveries(sessionmaker, item.id)
+    assert (delivery.kind, delivery.status, delivery.external_ref) == (
+        "platform",
+        "sent",
+        "pos-9000",
+    )
+    [(path, headers, body)] = platform.requests
+    async with sessionmaker() as s:
+        authority = await s.get(Authority, item.authority_code)
+    assert path == "/answers" and headers["authorization"] == "Bearer pos-adapter-token"
+    assert headers["idempotency-key"] == f"feedback-router-reply-{delivery.id}"
+    assert body == {
+        "external_id": "pos-reply-1",
+        "final": True,
+        "answer": {"text": ANSWER, "attachments": [], "signed_by": authority.name},
+    }
+
+
+async def test_platform_refusals(live, make_user, sessionmaker):
+    settings, client, _, platform = live
+    platform.queued += [(503, {"error": "maintenance"}), (422, {"error": "unknown external_id"})]
+    svc = await make_user("service", "op_tsur")
+    states = []
+    for n in (1, 2):
+        message = {**PLATFORM, "external_id": f"pos-refused-{n}"}
+        await client.post("/api/v1/ingest/platform-messages", json=message, headers=svc)
+        item = await answer(client, settings, make_user, sessionmaker, f"pos-refused-{n}")
+        [d] = await deliveries(sessionmaker, item.id)
+        states.append((d.status, (d.last_error or "")[:8]))
+    assert states == [("pending", "HTTP 503"), ("dead", "HTTP 422")]
