@@ -141,7 +141,7 @@ def run():
     return len(test) / (time.perf_counter() - start)
 cold = run()
 warm = run()
-one = test.subset(range(min(len(test), 500)))
+one = test.subset(range(min(len(test), 2000)))
 start = time.perf_counter()
 for i in range(len(one)):
     if kind == "ours":

@@ -249,6 +249,11 @@ class Featurizer:
         return self._context.columns
 
     @property
+    def word_width(self) -> int:
+        """The lemma n-gram block comes first: its columns are 0 .. word_width - 1."""
+        return len(self._word)
+
+    @property
     def n_features(self) -> int:
         places = len(self._places) if self._places is not None else 0
         return len(self._word) + len(self._char) + len(self._context) + places

@@ -85,3 +85,39 @@ def test_cli_trains_with_a_finer_label(tmp_path: Path, cli_env: dict[str, str]) 
     evaluated = run_cli(cli_env, "classifier", "eval", "--model", str(out), *common)
     assert evaluated.returncode == 0, evaluated.stderr
     assert json.loads(evaluated.stdout)["accuracy"] >= 0.9
+
+
+def test_stacked_finer_label_learns_from_the_lemma_block_and_paths_agree() -> None:
+    examples = _examples(_with_phrase_label(make_rows(300)))
+    model = TextClassifier().fit(examples.texts, examples.labels, aux_labels=examples.aux)
+    assert model._aux_width == model.featurizer.word_width
+    assert model._aux_weights is not None
+    assert model._aux_weights.shape[0] == model.featurizer.word_width
+    # [label scores | best finer score per label] -> label logits
+    assert model._stack_weights is not None and model._stack_weights.shape == (6, 3)
+    texts = ["не горит фонарь у дома", "свалка за гаражами", "яма на дороге", "<p>срочно</p>"]
+    assert model.predict(texts[:3]) == ["light", "waste", "roads"]
+    batch = model.predict_proba(texts)
+    single = np.vstack([model.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(batch, single, atol=1e-5)
+
+
+def test_without_stack_folds_the_finer_score_is_added() -> None:
+    examples = _examples(_with_phrase_label(make_rows(200)))
+    model = TextClassifier(ModelConfig(aux_stack_folds=0))
+    model.fit(examples.texts, examples.labels, aux_labels=examples.aux)
+    # The additive form (artifacts trained before the stacker): finer SVM on every feature.
+    assert model._stack_weights is None and model._aux_width is None
+    assert model._aux_weights is not None
+    assert model._aux_weights.shape[0] == model.featurizer.n_features
+    assert model.predict(["свалка за гаражами"]) == ["waste"]
+
+
+def test_a_label_missing_from_a_fold_does_not_break_the_stack() -> None:
+    rows = _with_phrase_label(make_rows(150))
+    # One example of a fourth label: some folds never see it.
+    rows.append({**rows[0], "text": "сломана скамейка", "topic": "benches", "phrase": "benches:0"})
+    examples = _examples(rows)
+    model = TextClassifier().fit(examples.texts, examples.labels, aux_labels=examples.aux)
+    assert "benches" in model.labels and model._stack_weights is not None
+    assert np.isfinite(model.predict_proba(["яма на дороге"])).all()
