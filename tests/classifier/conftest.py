@@ -6,9 +6,11 @@ import csv
 import random
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from service.classifier.data import Examples
+from service.classifier.model import TextClassifier
 
 TOPICS = {
     "roads": [
@@ -58,3 +60,10 @@ def rows() -> list[dict[str, str]]:
 @pytest.fixture(scope="session")
 def csv_path(tmp_path_factory: pytest.TempPathFactory, rows: list[dict[str, str]]) -> Path:
     return write_csv(tmp_path_factory.mktemp("data") / "fixture.csv", rows)
+
+
+def assert_paths_agree(model: TextClassifier, texts: list[str]) -> None:
+    """The one-item path (a gather of weight rows) must give what the batch path gives."""
+    batch = model.predict_proba(texts)
+    single = np.vstack([model.predict_proba([t]) for t in texts])
+    np.testing.assert_allclose(batch, single, atol=1e-5)

@@ -12,7 +12,7 @@ from service.classifier.data import Examples, data_sha256, read_csv_examples
 from service.classifier.model import ModelConfig, TextClassifier
 from tests.conftest import run_cli
 
-from .conftest import TOPICS, make_rows, write_csv
+from .conftest import TOPICS, assert_paths_agree, make_rows, write_csv
 
 
 def _with_phrase_label(rows: list[dict[str, str]]) -> list[dict[str, str]]:
@@ -51,9 +51,7 @@ def test_training_with_a_finer_label_predicts_the_label() -> None:
     texts = ["не горит фонарь у дома", "свалка за гаражами", "яма на дороге"]
     assert finer.predict(texts) == ["light", "waste", "roads"]
     # The single-item path and the batch path agree with the finer model too.
-    batch = finer.predict_proba(texts)
-    single = np.vstack([finer.predict_proba([t]) for t in texts])
-    np.testing.assert_allclose(batch, single, atol=1e-5)
+    assert_paths_agree(finer, texts)
 
 
 def test_zero_weight_turns_the_finer_model_off() -> None:
@@ -97,9 +95,7 @@ def test_stacked_finer_label_learns_from_the_lemma_block_and_paths_agree() -> No
     assert model._stack_weights is not None and model._stack_weights.shape == (6, 3)
     texts = ["не горит фонарь у дома", "свалка за гаражами", "яма на дороге", "<p>срочно</p>"]
     assert model.predict(texts[:3]) == ["light", "waste", "roads"]
-    batch = model.predict_proba(texts)
-    single = np.vstack([model.predict_proba([t]) for t in texts])
-    np.testing.assert_allclose(batch, single, atol=1e-5)
+    assert_paths_agree(model, texts)
 
 
 def test_without_stack_folds_the_finer_score_is_added() -> None:

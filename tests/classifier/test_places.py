@@ -15,7 +15,7 @@ from service.classifier.model import ModelConfig, TextClassifier
 from service.classifier.places import PLACE_WEIGHT, place_stem, place_tokens
 from tests.conftest import run_cli
 
-from .conftest import write_csv
+from .conftest import assert_paths_agree, write_csv
 
 
 @pytest.mark.parametrize(
@@ -83,9 +83,7 @@ def test_model_routes_by_place_and_both_paths_agree() -> None:
     test = _routed_rows(60, 1, seed=3)
     texts = [r["text"] for r in test]
     assert model.predict(texts) == [r["body"] for r in test]
-    batch = model.predict_proba(texts)
-    single = np.vstack([model.predict_proba([t]) for t in texts])
-    np.testing.assert_allclose(batch, single, atol=1e-5)
+    assert_paths_agree(model, texts)
 
 
 def test_place_block_is_absent_at_weight_zero() -> None:
