@@ -27,8 +27,8 @@ class ModelConfig:
     # With a finer auxiliary label (reason under category): a label's score gains this many times
     # the best score among its finer labels (docs/classifier.md, +0.5 points on SPb category).
     # 0 turns the finer label off. With stack folds >= 2 the two score sets are combined by a
-    # logistic regression fitted on out-of-fold scores instead (SPb category 0.922 → 0.925,
-    # macro-F1 0.844 → 0.853, half the training time: the finer SVM sees the lemma block only).
+    # logistic regression fitted on out-of-fold scores instead (SPb category 0.922 → 0.924,
+    # macro-F1 0.844 → 0.857, half the training time: the finer SVM sees the lemma block only).
     aux_weight: float = 1.0
     aux_stack_folds: int = 3
     aux_stack_c: float = 0.1

@@ -210,9 +210,11 @@ async def record_outcome(
         delivery.external_ref = external_ref
     else:
         delivery.last_error = (outcome.error or f"status {outcome.status_code}")[:500]
-        delay = None if outcome.permanent else next_attempt_delay(delivery.attempts)
-        if delay is not None and outcome.retry_after_s:
-            delay = max(delay, outcome.retry_after_s)  # the channel asked us to wait
+        delay = (
+            None
+            if outcome.permanent
+            else next_attempt_delay(delivery.attempts, retry_after=outcome.retry_after_s)
+        )
         if delay is None:
             delivery.status = "dead"
         else:
