@@ -64,13 +64,12 @@ def word_char_ngrams(word: str, low: int, high: int) -> list[str]:
     """Character n-grams of one space-padded word, as scikit-learn's "char_wb" makes them."""
     padded = f" {word} "
     size = len(padded)
-    grams: list[str] = []
-    for n in range(low, high + 1):
-        if size <= n:
-            # A word no longer than n yields itself once and ends the loop, as in scikit-learn.
-            grams.append(padded)
-            break
-        grams.extend(padded[i : i + n] for i in range(size - n + 1))
+    grams = [
+        padded[i : i + n] for n in range(low, min(high, size - 1) + 1) for i in range(size - n + 1)
+    ]
+    if size <= high:
+        # A word no longer than n yields itself once and ends the loop, as in scikit-learn.
+        grams.append(padded)
     return grams
 
 
@@ -146,8 +145,8 @@ class TfidfBlock:
         self._known_offsets = offsets
 
     def _ngram_ids(self, word: str) -> list[int]:
-        vocab = self.vocabulary
-        return [vocab[g] for g in word_char_ngrams(word, *self.ngrams) if g in vocab]
+        found = map(self.vocabulary.get, word_char_ngrams(word, *self.ngrams))
+        return [i for i in found if i is not None]
 
     def _word_ids(self, word: str) -> list[int]:
         ids = self._cache.get(word)
@@ -166,9 +165,8 @@ class TfidfBlock:
         if self.kind == "char":
             # Char n-grams never cross words, so a per-word cache is exact.
             return [i for word in doc.split() for i in self._word_ids(word)]
-        vocab = self.vocabulary
-        terms = word_ngram_analyzer(doc, *self.ngrams)
-        return [vocab[t] for t in terms if t in vocab]
+        found = map(self.vocabulary.get, word_ngram_analyzer(doc, *self.ngrams))
+        return [i for i in found if i is not None]
 
     def row(self, doc: str) -> SparseRow:
         ids = self.term_ids(doc)

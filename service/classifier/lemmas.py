@@ -50,6 +50,10 @@ class Lemmatizer:
             self._cache[token] = result
         return result
 
+    def ready(self) -> None:
+        """Open the dictionaries now (~60 ms), so the first text served does not pay for it."""
+        _analyzer()
+
     def lemmatize(self, tokens: Iterable[str]) -> list[str]:
         return [self.lemma(token) for token in tokens]
 

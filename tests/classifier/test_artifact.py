@@ -119,3 +119,16 @@ def test_holder_checks_the_file_at_most_every_interval(
     assert holder.get().metadata.model_version == "v1"
     assert holder.reload_if_changed() is True
     assert holder.get().metadata.model_version == "v2"
+
+
+def test_loading_opens_the_morphology_dictionaries(
+    tmp_path: Path, rows: list[dict[str, str]]
+) -> None:
+    from service.classifier import lemmas
+
+    path = tmp_path / "m.joblib"
+    _train_and_save(rows, "topic", path, "v1")
+    lemmas._analyzer.cache_clear()
+    load_model(path)
+    # Opened at load, so the first text a worker serves does not pay ~60 ms for it.
+    assert lemmas._analyzer.cache_info().currsize == 1

@@ -8,7 +8,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from service.classifier.data import group_split
 from service.classifier.evaluate import evaluate
-from service.classifier.features import TfidfBlock
+from service.classifier.features import TfidfBlock, word_char_ngrams
 from service.classifier.model import TextClassifier
 
 from .conftest import as_examples, make_rows
@@ -83,6 +83,13 @@ def test_char_block_matches_scikit_learn() -> None:
         reference.transform(docs[40:]).toarray(),
         atol=1e-6,
     )
+
+
+@pytest.mark.parametrize("ngrams", [(2, 5), (1, 3), (3, 6)])
+def test_word_ngrams_match_scikit_learn_for_short_and_long_words(ngrams: tuple[int, int]) -> None:
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngrams, lowercase=False)
+    for word in ["я", "он", "дом", "двор", "улица", "фонарей", "ул.ленина,", "37а/1"]:
+        assert word_char_ngrams(word, *ngrams) == analyzer.build_analyzer()(word), word
 
 
 def test_small_datasets_keep_words_seen_once() -> None:
