@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
-from itertools import chain, combinations
+from itertools import combinations
 from typing import Any
 
 import numpy as np
@@ -86,6 +86,9 @@ def word_ngram_analyzer(text: str, low: int, high: int) -> list[str]:
     ]
 
 
+_NO_IDS = np.zeros(0, dtype=np.int32)
+
+
 def _empty_row() -> SparseRow:
     return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
 
@@ -109,7 +112,7 @@ class TfidfBlock:
         self._max_features = max_features
         self.vocabulary: dict[str, int] = {}
         self.idf: NDArray[np.float32] = np.zeros(0, dtype=np.float32)
-        self._cache: dict[str, list[int]] = {}
+        self._cache: dict[str, NDArray[np.int32]] = {}
 
     def __getstate__(self) -> dict[str, Any]:
         # The word cache is rebuilt on demand; shipping it would only bloat the artifact.
@@ -141,41 +144,43 @@ class TfidfBlock:
         offsets = np.zeros(len(words) + 1, dtype=np.int64)
         offsets[1:] = np.cumsum([len(ids) for ids in per_word])
         self._known = {word: i for i, word in enumerate(words)}
-        self._known_ids = np.fromiter(chain.from_iterable(per_word), np.int32, int(offsets[-1]))
+        self._known_ids = np.concatenate(per_word) if per_word else _NO_IDS
         self._known_offsets = offsets
 
-    def _ngram_ids(self, word: str) -> list[int]:
+    def _ngram_ids(self, word: str) -> NDArray[np.int32]:
         found = map(self.vocabulary.get, word_char_ngrams(word, *self.ngrams))
-        return [i for i in found if i is not None]
+        return np.array([i for i in found if i is not None], dtype=np.int32)
 
-    def _word_ids(self, word: str) -> list[int]:
+    def _word_ids(self, word: str) -> NDArray[np.int32]:
         ids = self._cache.get(word)
         if ids is None:
             k = self._known.get(word) if self._known is not None else None
             if k is not None and self._known_ids is not None and self._known_offsets is not None:
                 start, end = self._known_offsets[k : k + 2]
-                ids = self._known_ids[start:end].tolist()
+                ids = self._known_ids[start:end]  # a view: nothing is copied
             else:
                 ids = self._ngram_ids(word)
             if len(self._cache) < MAX_WORD_CACHE:
                 self._cache[word] = ids
         return ids
 
-    def term_ids(self, doc: str) -> list[int]:
+    def term_ids(self, doc: str) -> NDArray[Any]:
         if self.kind == "char":
-            # Char n-grams never cross words, so a per-word cache is exact.
-            return [i for word in doc.split() for i in self._word_ids(word)]
+            # Char n-grams never cross words, so a per-word cache is exact; joining the words'
+            # id arrays costs a fraction of flattening Python lists of ints.
+            parts = [self._word_ids(word) for word in doc.split()]
+            return np.concatenate(parts) if parts else _NO_IDS
         found = map(self.vocabulary.get, word_ngram_analyzer(doc, *self.ngrams))
-        return [i for i in found if i is not None]
+        return np.array([i for i in found if i is not None], dtype=np.int64)
 
     def row(self, doc: str) -> SparseRow:
         ids = self.term_ids(doc)
-        if not ids:
+        if not len(ids):
             return _empty_row()
-        index, counts = np.unique(np.asarray(ids, dtype=np.int64), return_counts=True)
+        index, counts = np.unique(ids, return_counts=True)
         values = (np.log(counts.astype(np.float32)) + np.float32(1.0)) * self.idf[index]
         values /= np.float32(np.sqrt(np.dot(values, values)))
-        return index, values.astype(np.float32, copy=False)
+        return index.astype(np.int64, copy=False), values.astype(np.float32, copy=False)
 
     def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
         rows = [self.row(doc) for doc in docs]
