@@ -114,3 +114,18 @@ def test_shipped_word_ngram_ids_match_fresh_ones() -> None:
     expected = fresh.transform(docs).toarray()
     np.testing.assert_array_equal(shipped.transform(docs).toarray(), expected)
     np.testing.assert_array_equal(shipped._cache["фонарь"], fresh._cache["фонарь"])
+
+
+def test_char_text_drops_punctuation_and_older_artifacts_keep_it() -> None:
+    from service.classifier.features import FeatureConfig, Featurizer
+
+    text = "Яма у двора), ул.Ленина, 37а/1!"
+    clean, words = Featurizer(FeatureConfig(), ()).prepare(text)
+    assert clean.split() == ["яма", "у", "двора", "ул", "ленина", "37а", "1"]
+    assert Featurizer(FeatureConfig(char_punctuation=True), ()).prepare(text)[0] == (
+        "яма у двора), ул.ленина, 37а/1!"
+    )
+    old = FeatureConfig()
+    old.__dict__.pop("char_punctuation")  # what a pickle from before the field holds
+    assert pickle.loads(pickle.dumps(old)).char_punctuation is True
+    assert words == Featurizer(FeatureConfig(char_punctuation=True), ()).prepare(text)[1]
