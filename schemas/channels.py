@@ -73,3 +73,63 @@ class PollCursor(SQLModel, table=True):
     source: str = SqlField(primary_key=True, max_length=64)
     cursor: str | None = SqlField(default=None, max_length=500)
     updated_at: datetime = SqlField(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TelegramChat(SQLModel, table=True):
+    """A channel's discussion group: its messages are the comments under the channel's posts."""
+
+    __tablename__ = "telegram_chat"
+
+    # The group's Bot API id (negative, -100… for supergroups).
+    chat_id: int = SqlField(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
+    page_id: str = SqlField(foreign_key="page.page_id", index=True)
+    created_at: datetime = SqlField(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TelegramChatIn(StrictModel):
+    chat_id: int = Field(lt=0, description="the discussion group's id (groups are negative)")
+    page_id: str = Field(min_length=1, max_length=200)
+
+
+class TelegramChatRead(BaseModel):
+    chat_id: int
+    page_id: str
+    can_reply: bool  # TELEGRAM_BOT_TOKEN is set, so answers go back into the thread
+    created_at: datetime
+
+
+class TelegramUser(BaseModel):
+    id: int
+    is_bot: bool = False
+    first_name: str = Field(default="", max_length=256)
+    last_name: str | None = Field(default=None, max_length=256)
+
+
+class TelegramChatRef(BaseModel):
+    id: int
+
+
+class TelegramOrigin(BaseModel):
+    message_id: int | None = None
+
+
+class TelegramMessage(BaseModel):
+    """The Bot API `Message` fields a comment needs; the rest is ignored."""
+
+    message_id: int
+    date: int | None = None
+    chat: TelegramChatRef
+    from_: TelegramUser | None = Field(default=None, alias="from")
+    sender_chat: TelegramChatRef | None = None
+    is_automatic_forward: bool = False
+    forward_origin: TelegramOrigin | None = None
+    message_thread_id: int | None = None
+    reply_to_message: TelegramMessage | None = None
+    text: str | None = Field(default=None, max_length=20000)
+    caption: str | None = Field(default=None, max_length=20000)
+
+
+class TelegramUpdate(BaseModel):
+    update_id: int
+    message: TelegramMessage | None = None
+    edited_message: TelegramMessage | None = None

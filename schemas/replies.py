@@ -24,7 +24,7 @@ class ReplyDelivery(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     item_id: uuid.UUID = Field(foreign_key="item.id", index=True)
     event_id: int = Field(sa_column=Column(BigIntId, ForeignKey("item_event.id"), nullable=False))
-    kind: str = Field(max_length=16)  # email | vk_comment | platform
+    kind: str = Field(max_length=16)  # email | vk_comment | tg_comment | platform
     status: str = Field(default="pending", max_length=16)  # pending | sent | dead
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -91,6 +91,9 @@ class Settings(BaseSettings):
     vk_api_version: str = "5.199"
     telegram_bot_token: str = ""
     telegram_api_base: str = "https://api.telegram.org"
+    # The `secret_token` given to setWebhook: comments from Telegram discussion groups are
+    # taken only with it (off while empty). Telegram allows 1-256 of A-Z a-z 0-9 _ -.
+    telegram_webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
     pii_retention_days: int = 1825
     # Signs widget tracking tokens; generated into var/ on a development machine if unset.
     secret_key: str = ""

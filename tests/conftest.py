@@ -37,6 +37,7 @@ MUTABLE_TABLES = (
     "work_calendar",
     "labelled_example",
     "vk_group",
+    "telegram_chat",
     "poll_cursor",
     "item_event",
     "contact",

@@ -1,4 +1,5 @@
-"""Local fakes over real HTTP for the channels replies go back to: the VK API, the platform."""
+"""Local fakes over real HTTP for the channels replies go back to: the VK API, the platform,
+the Telegram Bot API."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ class FakeChannel:
             self.requests.append((path, headers, body))
             if self.queued:
                 return self.queued.pop(0)
+            if path.endswith("/sendMessage"):  # the Bot API: no idempotency key
+                return 200, {"ok": True, "result": {"message_id": 9000 + len(self.requests)}}
             key = body.get("guid") if path.endswith("wall.createComment") else None
             key = key or headers.get("idempotency-key", "")
             # Like VK's guid: the same key posts once and answers with the same id.

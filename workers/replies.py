@@ -1,5 +1,5 @@
-"""Reply jobs: send one reply to the citizen (e-mail, VK comment, platform answer), and the
-sweep behind lost jobs."""
+"""Reply jobs: send one reply to the citizen (e-mail, VK comment, Telegram thread, platform
+answer), and the sweep behind lost jobs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,13 @@ from service.alerts.outcome import DeliveryOutcome
 from service.alerts.senders import Senders
 from service.config import resolve_secret_key
 from service.replies import deliveries
-from service.replies.channels import Sent, failed, post_platform_answer, post_vk_comment
+from service.replies.channels import (
+    Sent,
+    failed,
+    post_platform_answer,
+    post_telegram_reply,
+    post_vk_comment,
+)
 from service.replies.deliveries import ReplyChannels
 from workers.context import WorkerContext, job_uow
 
@@ -61,6 +67,9 @@ async def _send(ctx: WorkerContext, outgoing: deliveries.Outgoing, key: str) -> 
         return await post_vk_comment(ctx["http"], api, version, outgoing.vk, outgoing.text, key)
     if outgoing.platform is not None:
         return await post_platform_answer(ctx["http"], outgoing.platform, outgoing.text, key)
+    if outgoing.telegram is not None:
+        api, token = settings.telegram_api_base, settings.telegram_bot_token
+        return await post_telegram_reply(ctx["http"], api, token, outgoing.telegram, outgoing.text)
     return Sent(await _send_email(ctx["senders"], outgoing))
 
 

@@ -156,7 +156,7 @@ def _json_object(response: httpx.Response) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def _telegram_outcome(response: httpx.Response, started: float) -> DeliveryOutcome:
+def telegram_outcome(response: httpx.Response, started: float) -> DeliveryOutcome:
     """Branch on HTTP status and `parameters`, not on `description` wording (channels.md §2.2)."""
     status, data = response.status_code, _json_object(response)
     if status == 200 and data.get("ok") is True:
@@ -214,7 +214,7 @@ class TelegramSender:
         except (TargetRejected, TimeoutError, httpx.HTTPError) as exc:
             # The token is part of the URL: keep it out of stored errors.
             return _transport_failure(started, exc, scrub=self._token)
-        return _telegram_outcome(response, started)
+        return telegram_outcome(response, started)
 
     async def _pace(self, chat_id: str) -> DeliveryOutcome | None:
         if self._pacer is None:

@@ -1,4 +1,5 @@
-"""Channel endpoints: the VK Callback API, and connecting VK communities (admin)."""
+"""Channel endpoints: the VK Callback API, the Telegram webhook, and connecting VK communities
+and Telegram discussion groups (admin)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse
 from pydantic import ValidationError
 
-from schemas.channels import VkEnvelope, VkGroupIn, VkGroupRead
-from service.channels import vk
-from service.deps import AdminUser, UowDep
+from schemas.channels import (
+    TelegramChatIn,
+    TelegramChatRead,
+    TelegramUpdate,
+    VkEnvelope,
+    VkGroupIn,
+    VkGroupRead,
+)
+from service.channels import telegram, vk
+from service.deps import AdminUser, SettingsDep, UowDep
 from service.errors import Unprocessable
 
 router = APIRouter(prefix="/api/v1", tags=["channels"])
@@ -53,4 +61,36 @@ async def connect_vk_group(body: VkGroupIn, uow: UowDep, _: AdminUser) -> VkGrou
         has_secret=group.secret is not None,
         can_reply=group.access_token is not None,
         created_at=group.created_at,
+    )
+
+
+@router.post("/channels/telegram/webhook", responses={403: {}, 404: {}, 422: {}})
+async def telegram_webhook(
+    request: Request, uow: UowDep, settings: SettingsDep
+) -> dict[str, str | bool]:
+    """Takes a Bot API update; a comment in a connected discussion group is stored first."""
+    telegram.authenticate(settings, request.headers.get(telegram.SECRET_HEADER))
+    try:
+        update = TelegramUpdate.model_validate_json(await request.body())
+    except ValidationError as exc:
+        raise Unprocessable(f"not a Telegram update: {exc.errors()[0]['msg']}") from exc
+    outcome = await telegram.handle_update(uow, update)
+    await uow.commit()
+    telegram.log.info("telegram.update", update_id=update.update_id, outcome=outcome)
+    return {"ok": True, "outcome": outcome}
+
+
+@router.post(
+    "/admin/telegram-chats", status_code=201, response_model=TelegramChatRead, responses=ERRORS
+)
+async def connect_telegram_chat(
+    body: TelegramChatIn, uow: UowDep, settings: SettingsDep, _: AdminUser
+) -> TelegramChatRead:
+    chat = await telegram.register_chat(uow.session, body)
+    await uow.commit()
+    return TelegramChatRead(
+        chat_id=chat.chat_id,
+        page_id=chat.page_id,
+        can_reply=bool(settings.telegram_bot_token),
+        created_at=chat.created_at,
     )

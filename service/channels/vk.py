@@ -12,16 +12,15 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from schemas.catalog import Page
 from schemas.channels import VkComment, VkEnvelope, VkGroup, VkGroupIn
 from schemas.common import check_text
-from schemas.items import Channel, Status
+from schemas.items import Channel
+from service.channels.comments import store_comment
 from service.db import UnitOfWork
 from service.errors import Forbidden, Unprocessable
-from service.items.events import record
-from service.items.intake import NewItem, find_existing, store_item
+from service.items.intake import NewItem
 
 log = structlog.get_logger()
 
 NEW_COMMENT = ("wall_reply_new", "wall_reply_restore")
-EDITABLE = (Status.new, Status.routed, Status.triage)
 
 
 async def register_group(session: AsyncSession, body: VkGroupIn) -> VkGroup:
@@ -84,13 +83,6 @@ async def handle_event(uow: UnitOfWork, group: VkGroup, envelope: VkEnvelope) ->
     comment = _comment(envelope)
     if comment is None or comment.from_id < 0:
         return "skipped"  # communities' own comments are our replies, not appeals
-    new = _new_item(group, comment)
-    existing = await find_existing(uow.session, new.channel, new.external_id)
-    if existing is not None and envelope.type == "wall_reply_edit":
-        if existing.status in EDITABLE and existing.text != new.text:
-            record(uow.session, existing, "edited", actor="citizen", previous_text=existing.text)
-            existing.text = new.text
-            return "edited"
-        return "unchanged"
-    _, created = await store_item(uow, new)
-    return "stored" if created else "duplicate"
+    return await store_comment(
+        uow, _new_item(group, comment), edit=envelope.type == "wall_reply_edit"
+    )

@@ -1,11 +1,14 @@
-"""Replies back through the channel the citizen wrote from: a VK comment, a platform answer.
+"""Replies back through the channel the citizen wrote from: a VK comment, a platform answer, a
+Telegram message in the discussion thread.
 
 VK: `wall.createComment` as the community, threaded under the citizen's comment, with our
 delivery id as `guid`, so a repeated call after a lost answer posts nothing twice
 (docs/channels.md §1.3). Error codes are sorted into "try again later" and "never" by the table
 in §1.5. The platform publishes no answer API (§3.2), so answers go to the same adapter the
 worker polls: `POST PLATFORM_ANSWER_URL` with the message's `external_id` and
-`answer {text, attachments, signed_by}`, keyed by `Idempotency-Key`.
+`answer {text, attachments, signed_by}`, keyed by `Idempotency-Key`. Telegram: `sendMessage`
+into the discussion group as a reply to the citizen's message (§2.2); the Bot API has no
+idempotency key, so a reply whose answer was lost can appear twice there.
 """
 
 from __future__ import annotations
@@ -23,6 +26,10 @@ from service.alerts.outcome import (
     parse_retry_after,
     short_error,
 )
+from service.alerts.senders import telegram_outcome
+
+# Bot API limit on a message's text; a longer answer goes as several replies to the comment.
+TELEGRAM_MAX_TEXT = 4096
 
 # VK error codes worth another attempt later: unknown/internal errors, request-rate and flood
 # control, method quota, too many replies. Everything else (auth, access, comments closed,
@@ -51,6 +58,12 @@ class PlatformTarget:
     external_id: str
     signed_by: str
     final: bool
+
+
+@dataclass(frozen=True)
+class TelegramTarget:
+    chat_id: int
+    message_id: int
 
 
 def failed(error: str, *, permanent: bool, attempted: bool = True) -> Sent:
@@ -136,3 +149,51 @@ async def post_platform_answer(
     ref = answer.get("answer_id") if isinstance(answer, dict) else None
     outcome = DeliveryOutcome(ok=True, status_code=r.status_code, duration_ms=elapsed_ms(started))
     return Sent(outcome, str(ref) if ref is not None else None)
+
+
+def telegram_parts(text: str, limit: int = TELEGRAM_MAX_TEXT) -> list[str]:
+    """Cut at the last paragraph break, else line break, else space before the limit."""
+    parts, rest = [], text.strip()
+    while len(rest) > limit:
+        head = rest[:limit]
+        cut = max(head.rfind("\n\n"), head.rfind("\n"), head.rfind(" "))
+        cut = cut if cut > limit // 2 else limit
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    return [*parts, rest] if rest else parts
+
+
+async def post_telegram_reply(
+    client: httpx.AsyncClient, api_base: str, token: str, target: TelegramTarget, text: str
+) -> Sent:
+    url = f"{api_base.rstrip('/')}/bot{token}/sendMessage"
+    parts = telegram_parts(text)
+    if not parts:
+        return failed("the reply has no text", permanent=True, attempted=False)
+    first_ref: str | None = None
+    outcome = DeliveryOutcome(ok=False)
+    for part in parts:
+        payload = {
+            "chat_id": target.chat_id,
+            "text": part,
+            # Still answer if the citizen deleted the comment: the thread is public.
+            "reply_parameters": {
+                "message_id": target.message_id,
+                "allow_sending_without_reply": True,
+            },
+            "link_preview_options": {"is_disabled": True},
+        }
+        started = time.monotonic()
+        try:
+            r = await client.post(url, json=payload)
+        except httpx.HTTPError as exc:
+            # The token is part of the URL: keep it out of stored errors.
+            error = f"{type(exc).__name__}: {exc}".replace(token, "***")
+            return failed(short_error(error), permanent=False)
+        outcome = telegram_outcome(r, started)
+        if not outcome.ok:
+            return Sent(outcome)
+        result = _json(r).get("result") if isinstance(_json(r), dict) else None
+        if first_ref is None and isinstance(result, dict):
+            first_ref = str(result.get("message_id"))
+    return Sent(outcome, first_ref)

@@ -2,8 +2,9 @@
 
 A responder's reply is a public event. It also goes by e-mail when the citizen left an address
 with consent and the service has an SMTP server, under the citizen's VK comment when the
-community's access token is stored, and to the feedback platform when its answer endpoint is
-configured (service/replies/channels.py). The delivery row is written in the
+community's access token is stored, into the Telegram discussion thread when the bot token is
+set, and to the feedback platform when its answer endpoint is configured
+(service/replies/channels.py). The delivery row is written in the
 reply's transaction (so no reply is forgotten), the job is enqueued after the commit, and the
 periodic sweep re-enqueues what Redis lost. The address is read from the contact at send time,
 never copied, so the personal-data purge needs no second place to erase.
@@ -21,7 +22,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.catalog import Authority
-from schemas.channels import VkGroup
+from schemas.channels import TelegramChat, VkGroup
 from schemas.items import Channel, Contact, Item, ItemEvent
 from schemas.jobs import DELIVER_REPLY, reply_job_id
 from schemas.replies import ReplyDelivery
@@ -30,10 +31,10 @@ from service.alerts.backoff import next_attempt_delay
 from service.alerts.outcome import DeliveryOutcome
 from service.config import Settings
 from service.db import UnitOfWork
-from service.replies.channels import PlatformTarget, VkTarget
+from service.replies.channels import PlatformTarget, TelegramTarget, VkTarget
 from service.widget.tokens import tracking_token
 
-EMAIL, VK_COMMENT, PLATFORM = "email", "vk_comment", "platform"
+EMAIL, VK_COMMENT, PLATFORM, TG_COMMENT = "email", "vk_comment", "platform", "tg_comment"
 DUE_BATCH = 500
 
 
@@ -44,6 +45,7 @@ class ReplyChannels:
     email: bool = False  # an SMTP server
     platform_url: str = ""  # the platform adapter's answer endpoint
     platform_token: str = ""
+    telegram: bool = False  # a bot token (the bot is a member of the discussion groups)
 
     @classmethod
     def of(cls, settings: Settings) -> ReplyChannels:
@@ -51,6 +53,7 @@ class ReplyChannels:
             email=bool(settings.smtp_host),
             platform_url=settings.platform_answer_url,
             platform_token=settings.platform_poll_token,
+            telegram=bool(settings.telegram_bot_token),
         )
 
 
@@ -76,6 +79,9 @@ async def _kinds(session: AsyncSession, item: Item, channels: ReplyChannels) -> 
     if item.channel == Channel.comment and item.network == "vk":
         if await vk_group(session, item) is not None:
             kinds.append(VK_COMMENT)
+    if item.channel == Channel.comment and item.network == "tg" and channels.telegram:
+        if await telegram_chat(session, item) is not None:
+            kinds.append(TG_COMMENT)
     if item.channel == Channel.platform and channels.platform_url:
         kinds.append(PLATFORM)
     return kinds
@@ -101,6 +107,16 @@ async def vk_group(session: AsyncSession, item: Item) -> VkGroup | None:
     return group if group is not None and group.access_token else None
 
 
+async def telegram_chat(session: AsyncSession, item: Item) -> TelegramChat | None:
+    """The connected discussion group the comment was written in."""
+    chat_id = str(item.source.get("chat_id") or "")
+    if chat_id.lstrip("-").isdigit():
+        return await session.get(TelegramChat, int(chat_id))
+    # Comments from the ingest API name the page, not the group.
+    stmt = select(TelegramChat).where(TelegramChat.page_id == item.page_id)
+    return (await session.exec(stmt)).first()
+
+
 async def lease(session: AsyncSession, delivery_id: int, now: dt.datetime, lease_s: int) -> bool:
     return await outbox.lease(session, ReplyDelivery, delivery_id, now, lease_s)
 
@@ -118,6 +134,7 @@ class Outgoing:
     body: str = ""
     vk: VkTarget | None = None
     platform: PlatformTarget | None = None
+    telegram: TelegramTarget | None = None
 
 
 async def prepare(
@@ -135,6 +152,8 @@ async def prepare(
         return await _email(session, base, item, secret, base_url)
     if delivery.kind == VK_COMMENT:
         return await _vk(session, base, item)
+    if delivery.kind == TG_COMMENT:
+        return await _telegram(session, base, item, channels)
     return await _platform(session, base, item, event, channels)
 
 
@@ -166,6 +185,18 @@ async def _vk(session: AsyncSession, base: Outgoing, item: Item) -> Outgoing:
         return replace(base, problem="the comment has no VK post or comment id")
     target = VkTarget(group.group_id, group.access_token, int(post_id), int(comment_id))
     return replace(base, vk=target)
+
+
+async def _telegram(
+    session: AsyncSession, base: Outgoing, item: Item, channels: ReplyChannels
+) -> Outgoing:
+    chat = await telegram_chat(session, item)
+    message_id = str(item.source.get("comment_id") or "")
+    if not channels.telegram:
+        return replace(base, problem="no Telegram bot token is configured any more")
+    if chat is None or not message_id.isdigit():
+        return replace(base, problem="the comment has no connected Telegram group or message id")
+    return replace(base, telegram=TelegramTarget(chat.chat_id, int(message_id)))
 
 
 async def _platform(

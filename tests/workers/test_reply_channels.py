@@ -185,3 +185,116 @@ async def test_platform_refusals(live, make_user, sessionmaker):
         [d] = await deliveries(sessionmaker, item.id)
         states.append((d.status, (d.last_error or "")[:8]))
     assert states == [("pending", "HTTP 503"), ("dead", "HTTP 422")]
+
+
+BOT = "123456:telegram-bot-token"
+
+
+@pytest.fixture
+async def tg_live(settings):
+    from service.main import create_app
+    from tests.service.test_telegram_webhook import SECRET
+
+    with fake_channel() as bot_api:
+        update = {
+            "telegram_api_base": bot_api.url,
+            "telegram_bot_token": BOT,
+            "telegram_webhook_secret": SECRET,
+        }
+        s = settings.model_copy(update=update)
+        app = create_app(s)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                yield s, c, bot_api
+
+
+async def test_reply_goes_into_the_telegram_thread_under_the_comment(
+    tg_live, make_user, sessionmaker
+):
+    from tests.service import test_telegram_webhook as tg
+
+    settings, client, bot_api = tg_live
+    assert (await tg.connect(client, make_user)).json()["can_reply"] is True
+    r = await client.post(tg.URL, json=tg.update(message_id=801), headers=tg.HEADERS)
+    assert r.json()["outcome"] == "stored"
+    item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#801")
+    [delivery] = await deliveries(sessionmaker, item.id)
+    assert (delivery.kind, delivery.status, delivery.attempts) == ("tg_comment", "sent", 1)
+    [(path, _, body)] = bot_api.requests
+    assert path == f"/bot{BOT}/sendMessage"
+    assert body == {
+        "chat_id": tg.GROUP,
+        "text": ANSWER,
+        "reply_parameters": {"message_id": 801, "allow_sending_without_reply": True},
+        "link_preview_options": {"is_disabled": True},
+    }
+    assert delivery.external_ref == "9001"
+    await run_worker_burst(settings)
+    assert len(bot_api.requests) == 1
+
+
+async def test_telegram_refusals_are_retried_or_given_up(tg_live, make_user, sessionmaker):
+    from tests.service import test_telegram_webhook as tg
+
+    settings, client, bot_api = tg_live
+    await tg.connect(client, make_user)
+    slow_down = {"ok": False, "error_code": 429, "parameters": {"retry_after": 3}}
+    kicked = {"ok": False, "error_code": 403, "description": "bot was kicked from the group"}
+    bot_api.queued += [(429, slow_down), (403, kicked)]
+    states = []
+    for n in (811, 812):
+        await client.post(tg.URL, json=tg.update(n, message_id=n), headers=tg.HEADERS)
+        item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#{n}")
+        [d] = await deliveries(sessionmaker, item.id)
+        states.append((d.status, (d.last_error or "")[:12]))
+    assert states == [("pending", "Telegram 429"), ("dead", "Telegram 403")]
+    assert all(BOT not in (d.last_error or "") for d in await all_deliveries(sessionmaker))
+
+
+async def test_tg_comment_from_the_ingest_api_finds_its_group_by_page(
+    tg_live, make_user, sessionmaker
+):
+    from tests.service import test_telegram_webhook as tg
+
+    settings, client, bot_api = tg_live
+    await tg.connect(client, make_user)
+    svc = await make_user("service", "op_tsur")
+    body = comment(network="tg", post_id="42", comment_id="821")
+    r = await client.post("/api/v1/ingest/comments", json=body, headers=svc)
+    assert r.status_code in (200, 202), r.text
+    await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#821")
+    sent = bot_api.requests[-1][2]
+    assert (sent["chat_id"], sent["reply_parameters"]["message_id"]) == (tg.GROUP, 821)
+
+
+async def test_no_bot_token_no_telegram_delivery(live, make_user, sessionmaker):
+    settings, client, _, _ = live
+    svc = await make_user("service", "op_tsur")
+    admin = await make_user("admin", "op_tsur")
+    body = {"chat_id": -100555, "page_id": SETTLEMENT_PAGE}
+    assert (await client.post("/api/v1/admin/telegram-chats", headers=admin, json=body)).json()[
+        "can_reply"
+    ] is False
+    r = await client.post(
+        "/api/v1/ingest/comments", json=comment(network="tg", comment_id="831"), headers=svc
+    )
+    assert r.status_code in (200, 202), r.text
+    item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#831")
+    assert await deliveries(sessionmaker, item.id) == []
+
+
+def test_long_answers_are_cut_at_paragraphs_within_the_telegram_limit():
+    from service.replies.channels import telegram_parts
+
+    paragraph = "Слово " * 300  # 1,800 characters
+    parts = telegram_parts("\n\n".join([paragraph] * 5), limit=4096)
+    assert len(parts) == 3 and all(len(p) <= 4096 for p in parts)
+    assert " ".join(parts).split() == ("\n\n".join([paragraph] * 5)).split()
+    assert telegram_parts("x" * 5000, limit=4096) == ["x" * 4096, "x" * 904]
+    assert telegram_parts("  ") == []
+
+
+async def all_deliveries(sessionmaker) -> list[ReplyDelivery]:
+    async with sessionmaker() as s:
+        return list((await s.exec(select(ReplyDelivery))).all())
