@@ -8,7 +8,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from service.classifier.data import group_split
 from service.classifier.evaluate import evaluate
-from service.classifier.features import TfidfBlock, word_char_ngrams
+from service.classifier.features import TfidfBlock, word_char_ngrams, word_ngram_analyzer
 from service.classifier.model import TextClassifier
 
 from .conftest import as_examples, make_rows
@@ -90,6 +90,18 @@ def test_word_ngrams_match_scikit_learn_for_short_and_long_words(ngrams: tuple[i
     analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngrams, lowercase=False)
     for word in ["я", "он", "дом", "двор", "улица", "фонарей", "ул.ленина,", "37а/1"]:
         assert word_char_ngrams(word, *ngrams) == analyzer.build_analyzer()(word), word
+
+
+@pytest.mark.parametrize("ngrams", [(1, 1), (1, 2), (1, 3), (2, 3)])
+def test_word_ngrams_are_every_run_of_n_tokens_in_order(ngrams: tuple[int, int]) -> None:
+    for text in ["", "яма", "яма у дома", "нет воды во дворе дома 5 третий день"]:
+        tokens = text.split()
+        expected = [
+            " ".join(tokens[i : i + n])
+            for n in range(ngrams[0], ngrams[1] + 1)
+            for i in range(len(tokens) - n + 1)
+        ]
+        assert word_ngram_analyzer(text, *ngrams) == expected
 
 
 def test_small_datasets_keep_words_seen_once() -> None:
