@@ -82,13 +82,22 @@ class TelegramChat(SQLModel, table=True):
 
     # The group's Bot API id (negative, -100… for supergroups).
     chat_id: int = SqlField(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    page_id: str = SqlField(foreign_key="page.page_id", index=True)
+    # A channel has one discussion group: one row per `tg` page.
+    page_id: str = SqlField(foreign_key="page.page_id", unique=True)
     created_at: datetime = SqlField(default_factory=utcnow, sa_type=UTCDateTime)
 
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
 class TelegramChatIn(StrictModel):
-    chat_id: int = Field(lt=0, description="the discussion group's id (groups are negative)")
-    page_id: str = Field(min_length=1, max_length=200)
+    chat_id: int = Field(
+        ge=INT64_MIN, lt=0, description="the discussion group's id (groups are negative)"
+    )
+    page_id: str = Field(min_length=4, max_length=200, pattern=r"^tg:\S+$")
+    # To create the channel's page when the catalog has none (its owner routes by default).
+    title: str | None = Field(default=None, min_length=1, max_length=300)
+    authority_code: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 class TelegramChatRead(BaseModel):
@@ -99,25 +108,25 @@ class TelegramChatRead(BaseModel):
 
 
 class TelegramUser(BaseModel):
-    id: int
+    id: int = Field(ge=INT64_MIN, le=INT64_MAX)
     is_bot: bool = False
     first_name: str = Field(default="", max_length=256)
     last_name: str | None = Field(default=None, max_length=256)
 
 
 class TelegramChatRef(BaseModel):
-    id: int
+    id: int = Field(ge=INT64_MIN, le=INT64_MAX)
 
 
 class TelegramOrigin(BaseModel):
-    message_id: int | None = None
+    message_id: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
 
 
 class TelegramMessage(BaseModel):
     """The Bot API `Message` fields a comment needs; the rest is ignored."""
 
-    message_id: int
-    date: int | None = None
+    message_id: int = Field(ge=INT64_MIN, le=INT64_MAX)
+    date: int | None = Field(default=None, ge=0, lt=2**32)
     chat: TelegramChatRef
     from_: TelegramUser | None = Field(default=None, alias="from")
     sender_chat: TelegramChatRef | None = None

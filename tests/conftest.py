@@ -139,7 +139,9 @@ async def _clean(engine: AsyncEngine, redis: object) -> AsyncIterator[None]:
         for table in MUTABLE_TABLES:
             await conn.execute(text(f"DELETE FROM {table}"))
         removed = await conn.execute(text("DELETE FROM routing_override"))
-        if removed.rowcount:  # routers cached per process must rebuild without them
+        # Telegram channel pages are made by connecting a group; the seed catalog has none.
+        pages = await conn.execute(text("DELETE FROM page WHERE network = 'tg'"))
+        if removed.rowcount or pages.rowcount:  # per-process caches must rebuild without them
             await conn.execute(text("UPDATE catalog_version SET version = version + 1"))
 
 

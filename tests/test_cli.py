@@ -88,3 +88,13 @@ def test_route_cli_uses_a_model_artifact(cli_env, tmp_path):
 
     missing = run_cli(cli_env, "route", "--text", "x", "--model", str(tmp_path / "nope.joblib"))
     assert missing.returncode != 0 and "no model artifact" in missing.stderr
+
+
+def test_request_urls_with_bot_tokens_are_not_logged() -> None:
+    import logging
+
+    from service.logging import configure_logging
+
+    configure_logging("INFO", json=True)
+    # httpx logs each request URL at INFO; a Telegram Bot API URL carries the token.
+    assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING

@@ -29,12 +29,9 @@ def upgrade() -> None:
             ["page_id"], ["page.page_id"], name=op.f("fk_telegram_chat_page_id_page")
         ),
         sa.PrimaryKeyConstraint("chat_id", name=op.f("pk_telegram_chat")),
+        sa.UniqueConstraint("page_id", name=op.f("uq_telegram_chat_page_id")),
     )
-    with op.batch_alter_table("telegram_chat", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_telegram_chat_page_id"), ["page_id"], unique=False)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("telegram_chat", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_telegram_chat_page_id"))
     op.drop_table("telegram_chat")

@@ -17,6 +17,7 @@ from schemas.channels import (
     VkGroupIn,
     VkGroupRead,
 )
+from service.catalog.service import bump_version
 from service.channels import telegram, vk
 from service.deps import AdminUser, SettingsDep, UowDep
 from service.errors import Unprocessable
@@ -84,10 +85,14 @@ async def telegram_webhook(
     "/admin/telegram-chats", status_code=201, response_model=TelegramChatRead, responses=ERRORS
 )
 async def connect_telegram_chat(
-    body: TelegramChatIn, uow: UowDep, settings: SettingsDep, _: AdminUser
+    body: TelegramChatIn, uow: UowDep, settings: SettingsDep, request: Request, _: AdminUser
 ) -> TelegramChatRead:
-    chat = await telegram.register_chat(uow.session, body)
+    chat, page_created = await telegram.register_chat(uow.session, body)
+    if page_created:
+        await bump_version(uow.session)
     await uow.commit()
+    if page_created:  # this process at once; other API processes within the cache's 30 s
+        request.app.state.references.invalidate()
     return TelegramChatRead(
         chat_id=chat.chat_id,
         page_id=chat.page_id,

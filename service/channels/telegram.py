@@ -14,9 +14,10 @@ import datetime as dt
 import hmac
 
 import structlog
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from schemas.catalog import Page
+from schemas.catalog import Authority, Page
 from schemas.channels import TelegramChat, TelegramChatIn, TelegramMessage, TelegramUpdate
 from schemas.common import check_text
 from schemas.items import Channel
@@ -39,23 +40,61 @@ def authenticate(settings: Settings, token: str | None) -> None:
         raise Forbidden("missing or wrong X-Telegram-Bot-Api-Secret-Token")
 
 
-async def register_chat(session: AsyncSession, body: TelegramChatIn) -> TelegramChat:
-    if await session.get(Page, body.page_id) is None:
-        raise Unprocessable(f"unknown page_id {body.page_id!r}", field="page_id")
+async def register_chat(session: AsyncSession, body: TelegramChatIn) -> tuple[TelegramChat, bool]:
+    """Connect a discussion group to its channel's `tg` page (made here if the catalog has none).
+
+    Says whether a page was created, so the caller can refresh the catalog caches. A channel
+    that moved to another discussion group is re-linked: the page keeps one group.
+    """
+    page, created = await _tg_page(session, body), False
+    if page is None:
+        if not (body.title and body.authority_code):
+            raise Unprocessable(
+                f"unknown page_id {body.page_id!r}: give title and authority_code to create it",
+                field="page_id",
+            )
+        if await session.get(Authority, body.authority_code) is None:
+            raise Unprocessable(
+                f"unknown authority_code {body.authority_code!r}", field="authority_code"
+            )
+        page = Page(
+            page_id=body.page_id, network="tg", title=body.title, authority_code=body.authority_code
+        )
+        session.add(page)
+        created = True
+    stale = select(TelegramChat).where(
+        TelegramChat.page_id == body.page_id, TelegramChat.chat_id != body.chat_id
+    )
+    for old in (await session.exec(stale)).all():
+        await session.delete(old)
+    await session.flush()
     chat = await session.get(TelegramChat, body.chat_id) or TelegramChat(
         chat_id=body.chat_id, page_id=body.page_id
     )
     chat.page_id = body.page_id
     session.add(chat)
     await session.flush()
-    return chat
+    return chat, created
+
+
+async def _tg_page(session: AsyncSession, body: TelegramChatIn) -> Page | None:
+    page = await session.get(Page, body.page_id)
+    if page is not None and page.network != "tg":
+        # Comment ids are unique per page; another network's page would mix two id spaces.
+        raise Unprocessable(
+            f"page {body.page_id!r} is a {page.network} page, not a Telegram channel",
+            field="page_id",
+        )
+    return page
 
 
 def _author_name(message: TelegramMessage) -> str | None:
     user = message.from_
     if user is None:
         return None
-    return " ".join(p for p in (user.first_name, user.last_name) if p) or None
+    name = " ".join(p for p in (user.first_name, user.last_name) if p)
+    # Names are free text too: no NUL or lone surrogate may reach the database.
+    return name.replace("\x00", "").encode("utf-8", "ignore").decode() or None
 
 
 def _text(message: TelegramMessage) -> str | None:

@@ -63,7 +63,7 @@ class FeatureConfig:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> FeatureConfig:
-        values = dict(data)
+        values = {**_BEFORE_FIELDS, **data}
         for key in ("word_ngrams", "char_ngrams"):
             if key in values:
                 values[key] = tuple(values[key])

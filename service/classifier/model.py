@@ -78,9 +78,11 @@ def _row_dot(
     if _csr_matvecs is None or not weights.flags.c_contiguous or weights.dtype != np.float32:
         return np.asarray(values @ weights[index], dtype=np.float32)
     rows, cols = weights.shape
-    if len(index) and int(index.max()) >= rows:
-        # The kernel does not check bounds: a stray index would read past the weights.
-        raise IndexError(f"feature index {int(index.max())} outside {rows} weight rows")
+    # The kernel checks nothing: a stray index or a short values array would read past them.
+    if len(values) != len(index):
+        raise ValueError(f"{len(index)} feature indices but {len(values)} values")
+    if len(index) and (int(index.max()) >= rows or int(index.min()) < 0):
+        raise IndexError(f"feature indices {int(index.min())}..{int(index.max())} outside {rows}")
     indptr = np.array([0, len(index)], dtype=np.int64)
     _csr_matvecs(1, rows, cols, indptr, index, values.astype(np.float32), weights.ravel(), out)
     return out

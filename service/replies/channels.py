@@ -156,8 +156,9 @@ def telegram_parts(text: str, limit: int = TELEGRAM_MAX_TEXT) -> list[str]:
     parts, rest = [], text.strip()
     while len(rest) > limit:
         head = rest[:limit]
-        cut = max(head.rfind("\n\n"), head.rfind("\n"), head.rfind(" "))
-        cut = cut if cut > limit // 2 else limit
+        # The first kind of break that leaves a part at least half full wins.
+        cuts = (head.rfind(sep) for sep in ("\n\n", "\n", " "))
+        cut = next((c for c in cuts if c > limit // 2), limit)
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return [*parts, rest] if rest else parts

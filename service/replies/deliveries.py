@@ -97,7 +97,7 @@ async def _mail_contact(session: AsyncSession, item_id: uuid.UUID) -> Contact | 
 async def vk_group(session: AsyncSession, item: Item) -> VkGroup | None:
     """The connected community that can answer under this comment (it has a token)."""
     group_id = str(item.source.get("group_id") or "")
-    if group_id.isdigit():
+    if _is_int(group_id):
         group = await session.get(VkGroup, int(group_id))
     else:  # comments from the ingest API name the page, not the community
         stmt = select(VkGroup).where(
@@ -110,11 +110,16 @@ async def vk_group(session: AsyncSession, item: Item) -> VkGroup | None:
 async def telegram_chat(session: AsyncSession, item: Item) -> TelegramChat | None:
     """The connected discussion group the comment was written in."""
     chat_id = str(item.source.get("chat_id") or "")
-    if chat_id.lstrip("-").isdigit():
+    if _is_int(chat_id.removeprefix("-")):
         return await session.get(TelegramChat, int(chat_id))
     # Comments from the ingest API name the page, not the group.
     stmt = select(TelegramChat).where(TelegramChat.page_id == item.page_id)
     return (await session.exec(stmt)).first()
+
+
+def _is_int(text: str) -> bool:
+    # str.isdigit() is true for "²" or "٣", which int() refuses: ids come from connectors.
+    return text.isascii() and text.isdigit()
 
 
 async def lease(session: AsyncSession, delivery_id: int, now: dt.datetime, lease_s: int) -> bool:
@@ -181,7 +186,7 @@ async def _vk(session: AsyncSession, base: Outgoing, item: Item) -> Outgoing:
     post_id, comment_id = (str(item.source.get(k) or "") for k in ("post_id", "comment_id"))
     if group is None or group.access_token is None:
         return replace(base, problem="the VK community has no access token any more")
-    if not (post_id.isdigit() and comment_id.isdigit()):
+    if not (_is_int(post_id) and _is_int(comment_id)):
         return replace(base, problem="the comment has no VK post or comment id")
     target = VkTarget(group.group_id, group.access_token, int(post_id), int(comment_id))
     return replace(base, vk=target)
@@ -194,7 +199,7 @@ async def _telegram(
     message_id = str(item.source.get("comment_id") or "")
     if not channels.telegram:
         return replace(base, problem="no Telegram bot token is configured any more")
-    if chat is None or not message_id.isdigit():
+    if chat is None or not _is_int(message_id):
         return replace(base, problem="the comment has no connected Telegram group or message id")
     return replace(base, telegram=TelegramTarget(chat.chat_id, int(message_id)))
 

@@ -141,3 +141,19 @@ def test_char_text_drops_punctuation_and_older_artifacts_keep_it() -> None:
     old.__dict__.pop("char_punctuation")  # what a pickle from before the field holds
     assert pickle.loads(pickle.dumps(old)).char_punctuation is True
     assert words == Featurizer(FeatureConfig(char_punctuation=True), ()).prepare(text)[1]
+
+
+def test_one_row_product_refuses_what_the_kernel_would_read_past() -> None:
+    from service.classifier.model import _row_dot
+
+    weights = np.arange(12, dtype=np.float32).reshape(4, 3)
+    index, values = np.array([0, 3]), np.array([1.0, 2.0], dtype=np.float32)
+    np.testing.assert_allclose(_row_dot(index, values, weights), [18, 21, 24])
+    # Weights the kernel cannot take as they are go through the plain gather instead.
+    np.testing.assert_allclose(_row_dot(index, values, weights.astype(np.float64)), [18, 21, 24])
+    np.testing.assert_allclose(_row_dot(index, values, np.asfortranarray(weights)), [18, 21, 24])
+    for bad in (np.array([0, 4]), np.array([-1, 0])):
+        with pytest.raises(IndexError):
+            _row_dot(bad, values, weights)
+    with pytest.raises(ValueError, match="values"):
+        _row_dot(np.array([0, 1, 2]), values, weights)

@@ -4,6 +4,7 @@ edits, and everything that is not a citizen's comment left alone."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlmodel import select
 from schemas.items import Contact, Item, ItemEvent
 from tests.builders import SETTLEMENT_PAGE
 
+TG_PAGE = "tg:kashino_news"
+OWNER = "s_aleysky_kashinsky"
 URL = "/api/v1/channels/telegram/webhook"
 SECRET = "tg-webhook-secret_0123"
 GROUP = -1001234567890
@@ -32,10 +35,13 @@ async def tg(settings: Any) -> AsyncIterator[httpx.AsyncClient]:
             yield c
 
 
-async def connect(client: httpx.AsyncClient, make_user: Any, chat_id: int = GROUP) -> Any:
+async def connect(
+    client: httpx.AsyncClient, make_user: Any, chat_id: int = GROUP, **extra: Any
+) -> Any:
+    """Connect the group to the channel's page, creating the page (owned by OWNER) if needed."""
     admin = await make_user("admin", "op_tsur")
-    body = {"chat_id": chat_id, "page_id": SETTLEMENT_PAGE}
-    return await client.post("/api/v1/admin/telegram-chats", headers=admin, json=body)
+    body = {"chat_id": chat_id, "page_id": TG_PAGE, "title": "Кашино", "authority_code": OWNER}
+    return await client.post("/api/v1/admin/telegram-chats", headers=admin, json={**body, **extra})
 
 
 def post_copy() -> dict[str, Any]:
@@ -104,8 +110,8 @@ async def test_comment_is_stored_once_with_its_post_and_author_apart(
     assert [r.status_code for r in rs] == [200] * 4
     assert sorted(r.json()["outcome"] for r in rs).count("stored") == 1
     [item] = await items(sessionmaker)
-    assert (item.channel, item.network, item.page_id) == ("comment", "tg", SETTLEMENT_PAGE)
-    assert item.external_id == f"{SETTLEMENT_PAGE}#501"
+    assert (item.channel, item.network, item.page_id) == ("comment", "tg", TG_PAGE)
+    assert item.external_id == f"{TG_PAGE}#501"
     assert item.source == {
         "chat_id": str(GROUP),
         "post_id": "42",
@@ -192,13 +198,72 @@ async def test_connecting_checks_the_page_and_the_group_id(
     tg: httpx.AsyncClient, make_user: Any
 ) -> None:
     admin = await make_user("admin", "op_tsur")
-    bad_page = {"chat_id": GROUP, "page_id": "vk:no_such_page"}
-    r = await tg.post("/api/v1/admin/telegram-chats", headers=admin, json=bad_page)
+
+    async def post(**body: Any) -> httpx.Response:
+        return await tg.post("/api/v1/admin/telegram-chats", headers=admin, json=body)
+
+    # Another network's page would mix two comment-id spaces under one page.
+    r = await post(chat_id=GROUP, page_id=SETTLEMENT_PAGE)
     assert r.status_code == 422 and "page_id" in r.text
-    user_chat = {"chat_id": 777, "page_id": SETTLEMENT_PAGE}
-    r = await tg.post("/api/v1/admin/telegram-chats", headers=admin, json=user_chat)
-    assert r.status_code == 422
-    responder = await make_user("responder", "s_aleysky_kashinsky")
-    body = {"chat_id": GROUP, "page_id": SETTLEMENT_PAGE}
-    r = await tg.post("/api/v1/admin/telegram-chats", headers=responder, json=body)
+    r = await post(chat_id=GROUP, page_id="tg:nobody_knows")
+    assert r.status_code == 422 and "title and authority_code" in r.json()["detail"]
+    r = await post(chat_id=GROUP, page_id="tg:other", title="Кашино", authority_code="nope")
+    assert r.status_code == 422 and "authority_code" in r.text
+    for chat_id in (777, -(2**70)):  # a user's chat; beyond int64
+        r = await post(chat_id=chat_id, page_id=TG_PAGE, title="Кашино", authority_code=OWNER)
+        assert r.status_code == 422
+    responder = await make_user("responder", OWNER)
+    r = await tg.post(
+        "/api/v1/admin/telegram-chats",
+        headers=responder,
+        json={"chat_id": GROUP, "page_id": TG_PAGE, "title": "Кашино", "authority_code": OWNER},
+    )
     assert r.status_code == 403
+
+
+async def test_the_created_page_routes_and_a_channel_keeps_one_group(
+    tg: httpx.AsyncClient, make_user: Any, sessionmaker: Any
+) -> None:
+    from schemas.catalog import Page
+    from schemas.channels import TelegramChat
+
+    assert (await connect(tg, make_user)).status_code == 201
+    assert (await connect(tg, make_user)).status_code == 201  # repeating is harmless
+    # The channel moved to a new discussion group: the page follows it.
+    assert (await connect(tg, make_user, chat_id=GROUP - 1)).status_code == 201
+    async with sessionmaker() as s:
+        page = await s.get(Page, TG_PAGE)
+        chats = (await s.exec(select(TelegramChat))).all()
+    assert page is not None and (page.network, page.authority_code) == ("tg", OWNER)
+    assert [c.chat_id for c in chats] == [GROUP - 1]
+    r = await tg.post(URL, json=update(8), headers=HEADERS)
+    assert r.json()["outcome"] == "not connected"  # the old group is no longer ours
+    admin = await make_user("admin", "op_tsur")
+    pages = (await tg.get("/api/v1/admin/pages", headers=admin)).json()
+    assert TG_PAGE in {p["page_id"] for p in pages}
+
+
+async def test_out_of_range_fields_are_refused_and_names_are_cleaned(
+    tg: httpx.AsyncClient, make_user: Any, sessionmaker: Any
+) -> None:
+    await connect(tg, make_user)
+    for fields in ({"date": 10**15}, {"chat": {"id": -(10**20)}}):
+        r = await tg.post(URL, json=update(9, **fields), headers=HEADERS)
+        assert r.status_code == 422, fields
+    author = {"id": 5, "is_bot": False, "first_name": "Ма\x00рия", "last_name": "\ud800"}
+    # json.dumps escapes the lone surrogate, as a careless client would send it.
+    raw = json.dumps(update(10, **{"from": author}))
+    r = await tg.post(URL, content=raw, headers={**HEADERS, "Content-Type": "application/json"})
+    assert r.status_code in (200, 422), r.text
+    if r.status_code == 200:
+        [item] = await items(sessionmaker)
+        async with sessionmaker() as s:
+            contact = await s.get(Contact, item.id)
+        assert contact is not None and contact.name == "Мария"
+    author["last_name"] = "Иванова"
+    r = await tg.post(URL, json=update(11, message_id=502, **{"from": author}), headers=HEADERS)
+    assert r.json()["outcome"] == "stored"
+    stored = [i for i in await items(sessionmaker) if i.external_id == f"{TG_PAGE}#502"]
+    async with sessionmaker() as s:
+        contact = await s.get(Contact, stored[0].id)
+    assert contact is not None and contact.name == "Мария Иванова"

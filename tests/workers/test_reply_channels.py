@@ -218,7 +218,7 @@ async def test_reply_goes_into_the_telegram_thread_under_the_comment(
     assert (await tg.connect(client, make_user)).json()["can_reply"] is True
     r = await client.post(tg.URL, json=tg.update(message_id=801), headers=tg.HEADERS)
     assert r.json()["outcome"] == "stored"
-    item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#801")
+    item = await answer(client, settings, make_user, sessionmaker, f"{tg.TG_PAGE}#801")
     [delivery] = await deliveries(sessionmaker, item.id)
     assert (delivery.kind, delivery.status, delivery.attempts) == ("tg_comment", "sent", 1)
     [(path, _, body)] = bot_api.requests
@@ -245,7 +245,7 @@ async def test_telegram_refusals_are_retried_or_given_up(tg_live, make_user, ses
     states = []
     for n in (811, 812):
         await client.post(tg.URL, json=tg.update(n, message_id=n), headers=tg.HEADERS)
-        item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#{n}")
+        item = await answer(client, settings, make_user, sessionmaker, f"{tg.TG_PAGE}#{n}")
         [d] = await deliveries(sessionmaker, item.id)
         states.append((d.status, (d.last_error or "")[:12]))
     assert states == [("pending", "Telegram 429"), ("dead", "Telegram 403")]
@@ -260,37 +260,37 @@ async def test_tg_comment_from_the_ingest_api_finds_its_group_by_page(
     settings, client, bot_api = tg_live
     await tg.connect(client, make_user)
     svc = await make_user("service", "op_tsur")
-    body = comment(network="tg", post_id="42", comment_id="821")
+    body = comment(network="tg", page_id=tg.TG_PAGE, post_id="42", comment_id="821")
     r = await client.post("/api/v1/ingest/comments", json=body, headers=svc)
     assert r.status_code in (200, 202), r.text
-    await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#821")
+    await answer(client, settings, make_user, sessionmaker, f"{tg.TG_PAGE}#821")
     sent = bot_api.requests[-1][2]
     assert (sent["chat_id"], sent["reply_parameters"]["message_id"]) == (tg.GROUP, 821)
 
 
 async def test_no_bot_token_no_telegram_delivery(live, make_user, sessionmaker):
+    from tests.service import test_telegram_webhook as tg
+
     settings, client, _, _ = live
+    assert (await tg.connect(client, make_user)).json()["can_reply"] is False
     svc = await make_user("service", "op_tsur")
-    admin = await make_user("admin", "op_tsur")
-    body = {"chat_id": -100555, "page_id": SETTLEMENT_PAGE}
-    assert (await client.post("/api/v1/admin/telegram-chats", headers=admin, json=body)).json()[
-        "can_reply"
-    ] is False
-    r = await client.post(
-        "/api/v1/ingest/comments", json=comment(network="tg", comment_id="831"), headers=svc
-    )
+    body = comment(network="tg", page_id=tg.TG_PAGE, comment_id="831")
+    r = await client.post("/api/v1/ingest/comments", json=body, headers=svc)
     assert r.status_code in (200, 202), r.text
-    item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#831")
+    item = await answer(client, settings, make_user, sessionmaker, f"{tg.TG_PAGE}#831")
     assert await deliveries(sessionmaker, item.id) == []
 
 
 def test_long_answers_are_cut_at_paragraphs_within_the_telegram_limit():
     from service.replies.channels import telegram_parts
 
-    paragraph = "Слово " * 300  # 1,800 characters
-    parts = telegram_parts("\n\n".join([paragraph] * 5), limit=4096)
-    assert len(parts) == 3 and all(len(p) <= 4096 for p in parts)
-    assert " ".join(parts).split() == ("\n\n".join([paragraph] * 5)).split()
+    paragraph = ("Слово " * 300).strip()  # 1,799 characters
+    text = "\n\n".join([paragraph] * 5)
+    parts = telegram_parts(text, limit=4096)
+    # Two whole paragraphs fit in a part; a cut inside one would leave a part that is not.
+    assert parts == ["\n\n".join([paragraph] * 2)] * 2 + [paragraph]
+    # A line break beats the later spaces; no break at all cuts at the limit.
+    assert telegram_parts(paragraph + "\n" + paragraph, limit=3000) == [paragraph, paragraph]
     assert telegram_parts("x" * 5000, limit=4096) == ["x" * 4096, "x" * 904]
     assert telegram_parts("  ") == []
 
@@ -298,3 +298,9 @@ def test_long_answers_are_cut_at_paragraphs_within_the_telegram_limit():
 async def all_deliveries(sessionmaker) -> list[ReplyDelivery]:
     async with sessionmaker() as s:
         return list((await s.exec(select(ReplyDelivery))).all())
+
+
+def test_connector_ids_that_are_not_ascii_digits_are_not_ids():
+    from service.replies.deliveries import _is_int
+
+    assert _is_int("801") and not _is_int("²") and not _is_int("٣") and not _is_int("")
