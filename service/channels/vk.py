@@ -24,8 +24,11 @@ NEW_COMMENT = ("wall_reply_new", "wall_reply_restore")
 
 
 async def register_group(session: AsyncSession, body: VkGroupIn) -> VkGroup:
-    if await session.get(Page, body.page_id) is None:
+    page = await session.get(Page, body.page_id)
+    if page is None:
         raise Unprocessable(f"unknown page_id {body.page_id!r}", field="page_id")
+    if page.network != "vk":
+        raise Unprocessable(f"page {body.page_id!r} is a {page.network} page", field="page_id")
     group = await session.get(VkGroup, body.group_id) or VkGroup(
         group_id=body.group_id, page_id=body.page_id, confirmation=body.confirmation
     )

@@ -25,13 +25,17 @@ class References:
         self._engine = engine
         self._ttl_s = ttl_s
         self._pages: dict[str, frozenset[str]] = {}  # page id → origins allowed to post for it
+        self._networks: dict[str, str] = {}  # page id → vk | ok | tg | site
         self._categories: frozenset[str] = frozenset()
         self.page_origins: frozenset[str] = frozenset()  # every page's origins, for preflights
         self._loaded_at = -float("inf")
         self._lock: asyncio.Lock | None = None
 
-    async def check(self, *, page_id: str | None, category: str | None) -> None:
-        """422 for a page or category the catalog does not have."""
+    async def check(
+        self, *, page_id: str | None, category: str | None, network: str | None = None
+    ) -> None:
+        """422 for a page or category the catalog does not have, or a comment from a network
+        the page is not on (comment ids are only unique within one network's page)."""
         age = time.monotonic() - self._loaded_at
         if age >= self._ttl_s:
             await self._reload()
@@ -41,6 +45,12 @@ class References:
             raise Unprocessable(f"unknown page_id {page_id!r}", field="page_id")
         if category is not None and category not in self._categories:
             raise Unprocessable(f"unknown category {category!r}", field="category")
+        page_network = self._networks.get(page_id or "")
+        if network is not None and page_network is not None and page_network != network:
+            raise Unprocessable(
+                f"page {page_id!r} is a {page_network} page: a {network} comment cannot be on it",
+                field="network",
+            )
 
     async def fresh(self) -> None:
         """Re-read the catalog if the copy is older than the TTL."""
@@ -69,9 +79,12 @@ class References:
             if self._loaded_at >= started:  # another request reloaded while this one waited
                 return
             async with self._engine.connect() as conn:
-                pages = (await conn.execute(select(Page.page_id, Page.allowed_origins))).all()  # type: ignore[call-overload]
+                pages = (
+                    await conn.execute(select(Page.page_id, Page.allowed_origins, Page.network))  # type: ignore[call-overload]
+                ).all()
                 codes = (await conn.execute(select(Category.code))).scalars().all()  # type: ignore[call-overload]
-            self._pages = {p: page_origins(p, listed or []) for p, listed in pages}
+            self._pages = {p: page_origins(p, listed or []) for p, listed, _ in pages}
+            self._networks = {p: network for p, _, network in pages}
             self.page_origins = frozenset().union(*self._pages.values())
             self._categories = frozenset(codes)
             self._loaded_at = time.monotonic()

@@ -289,5 +289,6 @@ class Intake:
     references: References
 
     async def store(self, new: NewItem, *, category: str | None = None) -> Stored:
-        await self.references.check(page_id=new.page_id, category=category)
+        network = new.network if new.channel == "comment" else None
+        await self.references.check(page_id=new.page_id, category=category, network=network)
         return await self.writer.store(new)

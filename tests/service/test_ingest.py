@@ -120,3 +120,21 @@ class TestPlatform:
         r = await client.post("/api/v1/ingest/platform-messages", json=body, headers=svc)
         assert r.status_code == 422
         assert "category" in r.json()["detail"]
+
+
+async def test_a_comment_must_come_from_its_pages_network(client, make_user, sessionmaker):
+    svc = await make_user("service", "op_tsur")
+    # Comment ids are only unique within one network's page: a tg comment 501 on a VK page
+    # would collide with VK comment 501 there.
+    r = await client.post(
+        "/api/v1/ingest/comments", json=comment(network="tg", comment_id="501"), headers=svc
+    )
+    assert r.status_code == 422 and r.json()["field"] == "network", r.text
+    ok_page = comment(network="ok", page_id="ok:group_gov_altai", comment_id="501")
+    assert (
+        await client.post("/api/v1/ingest/comments", json=ok_page, headers=svc)
+    ).status_code in (
+        200,
+        202,
+    )
+    assert await count(sessionmaker) == 1

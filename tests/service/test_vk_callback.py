@@ -122,3 +122,10 @@ async def test_connecting_needs_admin_and_known_page(client, make_user):
     assert (
         await client.post("/api/v1/admin/vk-groups", headers=admin, json=bad)
     ).status_code == 422
+
+
+async def test_a_community_connects_only_to_a_vk_page(client, make_user):
+    admin = await make_user("admin", "op_tsur")
+    body = {"group_id": GROUP, "page_id": "ok:group_gov_altai", "confirmation": "693d0ba9"}
+    r = await client.post("/api/v1/admin/vk-groups", headers=admin, json=body)
+    assert r.status_code == 422 and "ok page" in r.json()["detail"]
