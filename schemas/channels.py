@@ -132,7 +132,6 @@ class TelegramMessage(BaseModel):
     sender_chat: TelegramChatRef | None = None
     is_automatic_forward: bool = False
     forward_origin: TelegramOrigin | None = None
-    message_thread_id: int | None = None
     reply_to_message: TelegramMessage | None = None
     text: str | None = Field(default=None, max_length=20000)
     caption: str | None = Field(default=None, max_length=20000)

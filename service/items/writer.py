@@ -32,7 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import SQLModel
 
-from schemas.items import Contact, Item, ItemEvent
+from schemas.items import Channel, Contact, Item, ItemEvent
 from schemas.jobs import ROUTE_ITEM, route_job_id
 from service.errors import Conflict, Unprocessable
 from service.items.intake import NewItem, item_fields, received_event_data
@@ -289,6 +289,6 @@ class Intake:
     references: References
 
     async def store(self, new: NewItem, *, category: str | None = None) -> Stored:
-        network = new.network if new.channel == "comment" else None
+        network = new.network if new.channel == Channel.comment else None
         await self.references.check(page_id=new.page_id, category=category, network=network)
         return await self.writer.store(new)

@@ -194,7 +194,8 @@ async def post_telegram_reply(
         outcome = telegram_outcome(r, started)
         if not outcome.ok:
             return Sent(outcome)
-        result = _json(r).get("result") if isinstance(_json(r), dict) else None
+        body = _json(r)
+        result = body.get("result") if isinstance(body, dict) else None
         if first_ref is None and isinstance(result, dict):
             first_ref = str(result.get("message_id"))
     return Sent(outcome, first_ref)
