@@ -17,10 +17,13 @@ from tests.receiver import serve
 
 @dataclass
 class FakeChannel:
-    """Answers queued replies first (status, JSON body), then the channel's normal answer."""
+    """Answers a reply scripted for the request's target first (status, JSON body), then the
+    channel's normal answer. Scripts are keyed by what the reply answers (VK comment id, Telegram
+    message id, platform external id), so a retry of an earlier delivery that comes due while a
+    test is on the next one cannot take the next one's script."""
 
     url: str = ""
-    queued: list[tuple[int, Any]] = field(default_factory=list)
+    scripted: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
     requests: list[tuple[str, dict[str, str], Any]] = field(default_factory=list)
     posted: dict[str, int] = field(default_factory=dict)  # idempotency key -> id given
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -30,8 +33,9 @@ class FakeChannel:
         body = json.loads(raw) if is_json else {k: v[0] for k, v in parse_qs(raw.decode()).items()}
         with self.lock:
             self.requests.append((path, headers, body))
-            if self.queued:
-                return self.queued.pop(0)
+            script = self.scripted.get(_target(body))
+            if script:
+                return script.pop(0)
             if path.endswith("/sendMessage"):  # the Bot API: no idempotency key
                 return 200, {"ok": True, "result": {"message_id": 9000 + len(self.requests)}}
             key = body.get("guid") if path.endswith("wall.createComment") else None
@@ -41,6 +45,15 @@ class FakeChannel:
         if path.endswith("wall.createComment"):
             return 200, {"response": {"comment_id": given, "parents_stack": []}}
         return 201, {"answer_id": f"pos-{given}"}
+
+
+def _target(body: Any) -> str:
+    if not isinstance(body, dict):
+        return ""
+    reply = body.get("reply_parameters")
+    if isinstance(reply, dict):  # Telegram
+        return str(reply.get("message_id"))
+    return str(body.get("reply_to_comment") or body.get("external_id") or "")
 
 
 @contextmanager

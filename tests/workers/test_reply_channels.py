@@ -99,7 +99,9 @@ async def test_vk_errors_are_retried_or_given_up_by_code(live, make_user, sessio
     await connect(client, make_user)
     too_fast = {"error": {"error_code": 6, "error_msg": "Too many requests per second"}}
     closed = {"error": {"error_code": 213, "error_msg": "Access to status replies denied"}}
-    vk.queued += [(200, too_fast), (200, closed), (502, {"bad": "gateway"})]
+    vk.scripted.update(
+        {"601": [(200, too_fast)], "602": [(200, closed)], "603": [(502, {"bad": "gateway"})]}
+    )
     outcomes = []
     for n in (601, 602, 603):
         await client.post(URL, json=event(comment_id=n, event_id=f"e{n}", secret=None))
@@ -175,7 +177,12 @@ async def test_reply_is_sent_to_the_platform_as_its_answer(live, make_user, sess
 
 async def test_platform_refusals(live, make_user, sessionmaker):
     settings, client, _, platform = live
-    platform.queued += [(503, {"error": "maintenance"}), (422, {"error": "unknown external_id"})]
+    platform.scripted.update(
+        {
+            "pos-refused-1": [(503, {"error": "maintenance"})],
+            "pos-refused-2": [(422, {"error": "unknown external_id"})],
+        }
+    )
     svc = await make_user("service", "op_tsur")
     states = []
     for n in (1, 2):
@@ -241,7 +248,7 @@ async def test_telegram_refusals_are_retried_or_given_up(tg_live, make_user, ses
     await tg.connect(client, make_user)
     slow_down = {"ok": False, "error_code": 429, "parameters": {"retry_after": 3}}
     kicked = {"ok": False, "error_code": 403, "description": "bot was kicked from the group"}
-    bot_api.queued += [(429, slow_down), (403, kicked)]
+    bot_api.scripted.update({"811": [(429, slow_down)], "812": [(403, kicked)]})
     states = []
     for n in (811, 812):
         await client.post(tg.URL, json=tg.update(n, message_id=n), headers=tg.HEADERS)
