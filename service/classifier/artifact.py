@@ -128,8 +128,7 @@ def load_model(path: Path | str) -> LoadedModel:
     model = joblib.load(path)
     if not isinstance(model, TextClassifier):
         raise TypeError(f"{path}: not a TextClassifier artifact")
-    if model.config.features.lemmatize:
-        model.featurizer.lemmatizer.ready()
+    model.featurizer.ready()
     return LoadedModel(model=model, metadata=meta, path=path)
 
 

@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
-from itertools import combinations
+from itertools import combinations, islice
 from typing import Any
 
 import numpy as np
@@ -168,6 +168,17 @@ class TfidfBlock:
         self._known_ids = np.concatenate(per_word) if per_word else _NO_IDS
         self._known_offsets = offsets
 
+    def ready(self) -> None:
+        """Put every training word's n-gram ids in the word cache now (a few ms at load), so a
+        fresh worker's first texts do not slice the packed arrays word by word (~2 µs each:
+        about a third of a cold first pass over long texts)."""
+        if self._known is None or self._known_ids is None or self._known_offsets is None:
+            return
+        ids, bounds = self._known_ids, self._known_offsets.tolist()
+        room = max(0, MAX_WORD_CACHE - len(self._cache))
+        for word, k in islice(self._known.items(), room):
+            self._cache.setdefault(word, ids[bounds[k] : bounds[k + 1]])
+
     def _ngram_ids(self, word: str) -> NDArray[np.int32]:
         found = map(self.vocabulary.get, word_char_ngrams(word, *self.ngrams))
         return np.array([i for i in found if i is not None], dtype=np.int32)
@@ -189,7 +200,8 @@ class TfidfBlock:
         if self.kind == "char":
             # Char n-grams never cross words, so a per-word cache is exact; joining the words'
             # id arrays costs a fraction of flattening Python lists of ints.
-            parts = [self._word_ids(word) for word in doc.split()]
+            get, word_ids = self._cache.get, self._word_ids
+            parts = [ids if (ids := get(w)) is not None else word_ids(w) for w in doc.split()]
             return np.concatenate(parts) if parts else _NO_IDS
         found = map(self.vocabulary.get, word_ngram_analyzer(doc, *self.ngrams))
         return np.array([i for i in found if i is not None], dtype=np.int64)
@@ -198,14 +210,30 @@ class TfidfBlock:
         ids = self.term_ids(doc)
         if not len(ids):
             return _empty_row()
-        index, counts = np.unique(ids, return_counts=True)
-        values = (np.log(counts.astype(np.float32)) + np.float32(1.0)) * self.idf[index]
+        index, counts = _counted(ids)
+        values = (np.log(counts) + np.float32(1.0)) * self.idf[index]
         values /= np.float32(np.sqrt(np.dot(values, values)))
         return index.astype(np.int64, copy=False), values.astype(np.float32, copy=False)
 
     def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
         rows = [self.row(doc) for doc in docs]
         return rows_to_csr(rows, len(self))
+
+
+def _counted(ids: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.float32]]:
+    """The distinct ids (sorted) and how often each occurs: `np.unique(return_counts=True)`
+    without its generality, which cost half of its time on a text's 100-1,500 ids. Sorts
+    `ids` in place (callers pass a fresh array)."""
+    ids.sort()
+    n = len(ids)
+    first = np.empty(n, dtype=bool)
+    first[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.empty(len(starts), dtype=np.float32)
+    np.subtract(starts[1:], starts[:-1], out=counts[:-1])
+    counts[-1] = n - starts[-1]
+    return ids[starts], counts
 
 
 def rows_to_csr(rows: Sequence[SparseRow], width: int) -> sp.csr_matrix:
@@ -271,6 +299,12 @@ class Featurizer:
     @property
     def context_columns(self) -> tuple[str, ...]:
         return self._context.columns
+
+    def ready(self) -> None:
+        """What a serving process calls once after loading: dictionaries open, caches filled."""
+        if self.config.lemmatize:
+            self.lemmatizer.ready()
+        self._char.ready()
 
     @property
     def word_width(self) -> int:

@@ -55,7 +55,9 @@ class Lemmatizer:
         _analyzer()
 
     def lemmatize(self, tokens: Iterable[str]) -> list[str]:
-        return [self.lemma(token) for token in tokens]
+        get, lemma = self._cache.get, self.lemma
+        # Nearly every token is a cache hit: a dict lookup here, the method call only on a miss.
+        return [get(token) or lemma(token) for token in tokens]
 
     def __len__(self) -> int:
         return len(self._cache)

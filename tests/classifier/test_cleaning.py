@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import pytest
+
 from service.classifier.cleaning import (
     EMAIL_TOKEN,
     MASK_TOKEN,
@@ -50,3 +52,24 @@ def test_house_numbers_survive_cleaning() -> None:
 def test_empty_and_markup_only_texts() -> None:
     assert clean_text("") == ""
     assert clean_text("<p>&nbsp;</p>") == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "phones"),
+    [
+        ("89123456789", 1),
+        ("+7 912 345-67-89", 1),
+        ("тел.8(912)3456789.", 1),
+        ("189123456789", 0),  # a digit before: an id, not a phone
+        ("5+79123456789", 0),
+        ("891234567890", 0),  # a digit after
+        ("8 912 345 67 8", 0),
+        ("дом 8 кв 912 подъезд 3", 0),
+    ],
+)
+def test_phone_numbers_only_where_no_digit_touches_them(text: str, phones: int) -> None:
+    assert clean_text(text).count(PHONE_TOKEN) == phones
+
+
+def test_all_kinds_of_whitespace_collapse_to_one_space() -> None:
+    assert clean_text("a\u2003\u00a0b\t\r\nc\u3000 d\x1c e\u2028") == "a b c d e"

@@ -157,3 +157,27 @@ def test_one_row_product_refuses_what_the_kernel_would_read_past() -> None:
             _row_dot(bad, values, weights)
     with pytest.raises(ValueError, match="values"):
         _row_dot(np.array([0, 1, 2]), values, weights)
+
+
+@pytest.mark.parametrize("size", [1, 2, 7, 100, 1_500])
+def test_counted_ids_match_numpy_unique(size: int) -> None:
+    from service.classifier.features import _counted
+
+    rng = np.random.default_rng(size)
+    for high in (3, 200_000):
+        ids = rng.integers(0, high, size).astype(np.int32)
+        index, counts = np.unique(ids, return_counts=True)
+        got_index, got_counts = _counted(ids.copy())
+        np.testing.assert_array_equal(got_index, index)
+        np.testing.assert_array_equal(got_counts, counts.astype(np.float32))
+
+
+def test_ready_fills_the_word_cache_without_changing_rows() -> None:
+    docs = [r["text"].lower() for r in make_rows(80, seed=6)]
+    block = TfidfBlock("char", (2, 5), 1, None)
+    block.fit_transform(docs[:50])
+    lazy, ready = pickle.loads(pickle.dumps(block)), pickle.loads(pickle.dumps(block))
+    ready.ready()
+    assert block._known is not None and set(ready._cache) == set(block._known)
+    assert not lazy._cache
+    np.testing.assert_array_equal(ready.transform(docs).toarray(), lazy.transform(docs).toarray())

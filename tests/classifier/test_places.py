@@ -112,3 +112,14 @@ def test_cli_place_features(tmp_path: Path, cli_env: dict[str, str]) -> None:
     assert loaded.metadata.model_config["features"]["place_weight"] == PLACE_WEIGHT
     evaluated = run_cli(cli_env, "classifier", "eval", "--model", str(out), *common)
     assert json.loads(evaluated.stdout)["accuracy"] >= 0.95
+
+
+def test_marker_scan_finds_what_each_pair_of_neighbours_finds() -> None:
+    # Every place feature is decided by one token and the next, so a whole text must yield
+    # exactly what its overlapping pairs yield one after another, in order.
+    words = ["г", "ул", "район", "округ", "льговский", "5", "с", "пер", "город", "яма", "курск"]
+    rng = random.Random(7)
+    for _ in range(20_000):
+        lemmas = [rng.choice(words) for _ in range(rng.randint(0, 9))]
+        pairs = [place_tokens(lemmas[i : i + 2]) for i in range(len(lemmas) - 1)]
+        assert place_tokens(lemmas) == [token for pair in pairs for token in pair], lemmas
