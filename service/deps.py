@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from schemas.users import Role, User
@@ -31,6 +31,8 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
+# Integer keys are 64-bit in the database: a larger number in a path is a 422, not a driver error.
+RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 

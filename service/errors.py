@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger()
@@ -114,6 +114,18 @@ async def _db_unavailable(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _conflicting_write(_: Request, exc: Exception) -> JSONResponse:
+    # A constraint the service did not check first (two requests racing for one name, say):
+    # the request is wrong for the data as it now is, not the database down.
+    log.warning("db.integrity", error=str(exc)[:300])
+    return problem(
+        409,
+        "Conflict",
+        "the change conflicts with stored data (a duplicate, or a reference that no longer "
+        "exists); reload and retry",
+    )
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("request.unhandled", error=str(exc)[:300])
     return problem(500, "Internal server error", "an unexpected error occurred")
@@ -123,6 +135,8 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    # Starlette picks the handler of the nearest class in the exception's MRO.
+    app.add_exception_handler(IntegrityError, _conflicting_write)
     app.add_exception_handler(OperationalError, _db_unavailable)
     app.add_exception_handler(DBAPIError, _db_unavailable)
     # asyncpg's connect() lets a refused or reset socket through unwrapped: still the database.

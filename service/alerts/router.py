@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from schemas.admin import AlertEndpointIn, AlertEndpointRead, DeliveryRead
 from service.alerts import admin
-from service.deps import AdminUser, OperatorUser, SettingsDep, UowDep
+from service.deps import AdminUser, OperatorUser, RowId, SettingsDep, UowDep
 
 router = APIRouter(prefix="/api/v1/admin", tags=["alerts"])
 ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 422: {}}
@@ -33,7 +33,7 @@ async def list_endpoints(uow: UowDep, _: AdminUser) -> list[AlertEndpointRead]:
 
 
 @router.delete("/alert-endpoints/{endpoint_id}", response_model=AlertEndpointRead, responses=ERRORS)
-async def disable_endpoint(endpoint_id: int, uow: UowDep, _: AdminUser) -> AlertEndpointRead:
+async def disable_endpoint(endpoint_id: RowId, uow: UowDep, _: AdminUser) -> AlertEndpointRead:
     endpoint = await admin.disable_endpoint(uow.session, endpoint_id)
     await uow.commit()
     return admin.endpoint_read(endpoint)
@@ -50,7 +50,7 @@ async def list_deliveries(
 
 
 @router.post("/alert-deliveries/{delivery_id}/retry", response_model=DeliveryRead, responses=ERRORS)
-async def retry_delivery(delivery_id: int, uow: UowDep, _: OperatorUser) -> DeliveryRead:
+async def retry_delivery(delivery_id: RowId, uow: UowDep, _: OperatorUser) -> DeliveryRead:
     read = await admin.retry(uow, delivery_id)
     await uow.commit()
     return read

@@ -23,7 +23,7 @@ from schemas.base import utcnow
 from schemas.catalog import Authority, Category, Page
 from schemas.users import ApiToken, User
 from service.catalog.service import bump_version
-from service.deps import AdminUser, SettingsDep, UowDep
+from service.deps import AdminUser, RowId, SettingsDep, UowDep
 from service.errors import NotFound, Unprocessable
 from service.items.references import page_origins
 from service.sla.calendars import calendar_registry
@@ -130,7 +130,7 @@ async def list_users(uow: UowDep, _: AdminUser) -> list[UserRead]:
 
 
 @router.delete("/users/{user_id}", response_model=UserRead, responses=ERRORS)
-async def deactivate_user(user_id: int, uow: UowDep, _: AdminUser) -> UserRead:
+async def deactivate_user(user_id: RowId, uow: UowDep, _: AdminUser) -> UserRead:
     """Deactivate a user and revoke every token at once."""
     user = await uow.session.get(User, user_id)
     if user is None:

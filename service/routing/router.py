@@ -11,7 +11,7 @@ from schemas.common import Page
 from schemas.items import Status
 from schemas.routing import RoutingOverrideRow
 from schemas.views import ItemRead
-from service.deps import AdminUser, OperatorUser, UowDep
+from service.deps import AdminUser, OperatorUser, RowId, UowDep
 from service.items import actions, views
 from service.items.dependencies import LockedItemDep
 from service.items.queue import QueueFilter, list_queue
@@ -49,7 +49,7 @@ async def create_override(
     "/admin/routing-overrides/{override_id}", response_model=RoutingOverrideRead, responses=ERRORS
 )
 async def update_override(
-    override_id: int, body: RoutingOverrideIn, uow: UowDep, _: AdminUser
+    override_id: RowId, body: RoutingOverrideIn, uow: UowDep, _: AdminUser
 ) -> RoutingOverrideRead:
     row = await routing.get_override(uow.session, override_id)
     for name, value in body.model_dump().items():
@@ -62,7 +62,7 @@ async def update_override(
 @router.delete(
     "/admin/routing-overrides/{override_id}", response_model=RoutingOverrideRead, responses=ERRORS
 )
-async def delete_override(override_id: int, uow: UowDep, _: AdminUser) -> RoutingOverrideRead:
+async def delete_override(override_id: RowId, uow: UowDep, _: AdminUser) -> RoutingOverrideRead:
     row = await routing.get_override(uow.session, override_id)
     row.active = False
     row = await routing.save_override(uow.session, row)

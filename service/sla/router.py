@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 
 from schemas.admin import BreachRead, CalendarRead, DateOverrideIn, SlaPolicyIn, SlaPolicyRead
-from service.deps import AdminUser, SettingsDep, StaffUser, UowDep
+from service.deps import AdminUser, RowId, SettingsDep, StaffUser, UowDep
 from service.sla import reports
 from service.sla import service as sla_service
 from service.sla.calendars import calendar_registry
@@ -35,7 +35,7 @@ async def list_policies(uow: UowDep, _: AdminUser) -> list[SlaPolicyRead]:
 
 @router.put("/admin/sla-policies/{policy_id}", response_model=SlaPolicyRead, responses=ERRORS)
 async def update_policy(
-    policy_id: int, body: SlaPolicyIn, uow: UowDep, _: AdminUser, settings: SettingsDep
+    policy_id: RowId, body: SlaPolicyIn, uow: UowDep, _: AdminUser, settings: SettingsDep
 ) -> SlaPolicyRead:
     registry = await calendar_registry(uow.session, settings.catalog_dir)
     policy = await sla_service.update_policy(uow.session, policy_id, body, registry)

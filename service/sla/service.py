@@ -120,6 +120,9 @@ async def update_policy(
     if policy is None:
         raise NotFound(f"no policy {policy_id}")
     await _validate(session, body, registry)
+    clash = select(SlaPolicy.id).where(SlaPolicy.name == body.name, SlaPolicy.id != policy_id)
+    if (await session.exec(clash)).first() is not None:
+        raise Conflict(f"another policy is named {body.name!r}")
     _apply(policy, body)
     policy.version += 1
     policy.updated_at = utcnow()

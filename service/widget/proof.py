@@ -74,9 +74,10 @@ def check_solution(secret: bytes, payload: str | None, now: float | None = None)
     expires = salt.partition("?expires=")[2]
     if not expires.isdigit() or int(expires) < (now or time.time()):
         raise Forbidden("the proof-of-work challenge has expired: fetch a new one")
-    if not hmac.compare_digest(_sign(secret, challenge), signature):
+    # Bytes: compare_digest refuses str with non-ASCII characters, which a client may send.
+    if not hmac.compare_digest(_sign(secret, challenge).encode(), signature.encode()):
         raise Forbidden("the proof-of-work challenge was not issued here")
-    if not hmac.compare_digest(_hash(salt, number), challenge):
+    if not hmac.compare_digest(_hash(salt, number).encode(), challenge.encode()):
         raise Forbidden("the proof of work does not solve its challenge")
     return challenge
 

@@ -14,4 +14,5 @@ def tracking_token(secret: bytes, item_id: uuid.UUID) -> str:
 
 
 def check_tracking_token(secret: bytes, item_id: uuid.UUID, token: str) -> bool:
-    return hmac.compare_digest(tracking_token(secret, item_id), token)
+    # Bytes: compare_digest refuses str with non-ASCII characters (a 500 for a crafted token).
+    return hmac.compare_digest(tracking_token(secret, item_id).encode(), token.encode())

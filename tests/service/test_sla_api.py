@@ -73,6 +73,30 @@ class TestPolicies:
         r = await client.post("/api/v1/admin/sla-policies", json=policy(), headers=op)
         assert r.status_code == 403
 
+    async def test_renaming_onto_another_policys_name_is_409(self, client, make_user):
+        admin = await make_user("admin", "op_tsur")
+        first = (
+            await client.post("/api/v1/admin/sla-policies", json=policy(), headers=admin)
+        ).json()
+        second = (
+            await client.post("/api/v1/admin/sla-policies", json=policy(), headers=admin)
+        ).json()
+        r = await client.put(
+            f"/api/v1/admin/sla-policies/{second['id']}",
+            json=policy(name=first["name"]),
+            headers=admin,
+        )
+        assert r.status_code == 409 and first["name"] in r.json()["detail"], r.text
+
+    @pytest.mark.parametrize("policy_id", ["0", "9223372036854775808", "2903964983680903413760"])
+    async def test_ids_outside_64_bits_are_422(self, client, make_user, policy_id):
+        admin = await make_user("admin", "op_tsur")
+        r = await client.put(
+            f"/api/v1/admin/sla-policies/{policy_id}", json=policy(), headers=admin
+        )
+        assert r.status_code == 422, r.text
+        assert r.headers["content-type"] == "application/problem+json"
+
 
 class TestClocks:
     async def test_policy_pinned_and_deadlines_stored(

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 import httpx
+import pytest
 from sqlalchemy import func, select
 
 from schemas.items import Item
@@ -148,6 +149,12 @@ class TestPublicStatus:
         item_id = r.json()["id"]
         s = await client.get(f"/api/v1/widget/reports/{item_id}", params={"token": "nope"})
         assert s.status_code == 404
+
+    @pytest.mark.parametrize("token", ["Я", "é" * 24, "\u202e" * 3])
+    async def test_non_ascii_token_is_404_not_500(self, client, token):
+        item_id = (await widget_report(client)).json()["id"]
+        s = await client.get(f"/api/v1/widget/reports/{item_id}", params={"token": token})
+        assert s.status_code == 404, s.text
 
     async def test_shows_replies_and_no_contact(self, client, settings, make_user):
         r = await widget_report(

@@ -68,6 +68,10 @@ async def test_missing_or_wrong_solutions_are_refused(guarded):
     forged = {**challenge, "signature": "0" * 64}
     assert (await widget_report(guarded, altcha=solve(forged))).status_code == 403
     assert (await widget_report(guarded, altcha="not base64!")).status_code == 403
+    # Non-ASCII where hex is expected: refused, not a 500 from the constant-time comparison.
+    for field in ("signature", "challenge"):
+        odd = solve({**challenge, field: "Я" * 64}, number=1)
+        assert (await widget_report(guarded, altcha=odd)).status_code == 403, field
 
 
 def test_expired_challenges_are_refused() -> None:
