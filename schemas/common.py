@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from schemas.base import FAR_FUTURE
 
 T = TypeVar("T")
 
@@ -28,6 +31,24 @@ def _check_optional(value: str | None) -> str | None:
     return None if value is None else check_text(value)
 
 
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def check_moment(value: datetime) -> datetime:
+    # Stored and compared in UTC: 0001-01-01T00:00+00:01 has no UTC form (OverflowError at the
+    # database, a 500), and dates past the "never due" sentinel would sort after it.
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("date is out of range") from None
+    if not EARLIEST <= utc < FAR_FUTURE:
+        raise ValueError(f"date must be from {EARLIEST:%Y} up to {FAR_FUTURE:%Y} (UTC)")
+    return value
+
+
+# A point in time from a client: with an offset (Z or +07:00; a bare local time is ambiguous
+# across the region's time zones) and within the years the service stores.
+Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
 SafeText = Annotated[str, AfterValidator(check_text)]
 OptionalSafeText = Annotated[str | None, AfterValidator(_check_optional)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]

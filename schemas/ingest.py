@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import AwareDatetime, BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field
 
-from schemas.common import Location, OptionalSafeText, SafeText, StrictModel
+from schemas.common import Location, Moment, OptionalSafeText, SafeText, StrictModel
 
 
 class CommentAuthor(StrictModel):
@@ -22,7 +22,7 @@ class CommentIn(StrictModel):
     comment_id: str = Field(min_length=1, max_length=100)
     author: CommentAuthor | None = None
     text: SafeText = Field(min_length=1, max_length=10000)
-    created_at: AwareDatetime | None = None
+    created_at: Moment | None = None
     reply_to: str | None = Field(default=None, max_length=100)
 
 
@@ -39,9 +39,9 @@ class PlatformMessageIn(StrictModel):
     text: SafeText = Field(min_length=1, max_length=10000)
     address: OptionalSafeText = Field(default=None, max_length=500)
     location: Location | None = None
-    created_at: AwareDatetime | None = None
+    created_at: Moment | None = None
     author: PlatformAuthor | None = None
-    deadline: AwareDatetime | None = None
+    deadline: Moment | None = None
     page_id: str | None = Field(default=None, max_length=200)
 
 

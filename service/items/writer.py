@@ -27,7 +27,7 @@ from prometheus_client import Counter, Histogram
 from pydantic_core import PydanticUndefined
 from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import SQLModel
@@ -194,9 +194,12 @@ class IntakeWriter:
         """Commit the batch, answer its requests, and return the ids of the new items."""
         try:
             results = await self._commit([w.new for w in batch])
-        except IntegrityError:
+        except StatementError as exc:
+            if not _row_fault(exc):
+                raise  # the database itself: the whole batch fails (503), nothing is half-done
+            # One item's bad row must not fail the requests that shared its transaction.
             if len(batch) == 1:
-                raise Unprocessable(_integrity_detail(batch[0].new)) from None
+                raise Unprocessable(_row_detail(batch[0].new, exc)) from None
             return await self._one_by_one(batch)
         for waiting, stored in zip(batch, results, strict=True):
             if waiting.future.done():
@@ -277,7 +280,15 @@ def _retry() -> Conflict:
     )
 
 
-def _integrity_detail(new: NewItem) -> str:
+def _row_fault(exc: StatementError) -> bool:
+    """A refused row (constraint, a value the column cannot hold, a value no bind can convert),
+    as opposed to the database being unreachable or failing."""
+    return isinstance(exc, IntegrityError | DataError) or not isinstance(exc, DBAPIError)
+
+
+def _row_detail(new: NewItem, exc: Exception) -> str:
+    if not isinstance(exc, IntegrityError):
+        return "a value of the item cannot be stored (out of range or not valid text)"
     return f"the item refers to something that no longer exists (page_id {new.page_id!r})"
 
 

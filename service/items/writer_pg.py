@@ -18,7 +18,7 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy import JSON, Table
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 Row = dict[str, Any]
@@ -83,6 +83,9 @@ async def insert_batch(
             existing = await _lookup(driver, item_table, taken) if taken else {}
     except asyncpg.IntegrityConstraintViolationError as exc:
         raise IntegrityError("intake batch", None, exc) from exc
+    except asyncpg.DataError as exc:
+        # A value a column cannot hold (out of range, NUL): one item's fault, not an outage.
+        raise DataError("intake batch", None, exc) from exc
     except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
         raise OperationalError("intake batch", None, exc) from exc
     return inserted, existing

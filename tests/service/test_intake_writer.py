@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import datetime as dt
 import uuid
 
 import pytest
@@ -160,3 +162,23 @@ async def test_database_down_is_a_503_not_a_500(settings):
             r = await widget_report(c)
     assert r.status_code == 503
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_value_the_database_cannot_hold_fails_only_its_item(engine, sessionmaker):
+    # Past validation (say, a connector's own code path): 0001-01-01 at +00:01 has no UTC form.
+    no_utc = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(minutes=1)))
+    bad = dataclasses.replace(_new(SETTLEMENT_PAGE), source_created_at=no_utc)
+    writer = IntakeWriter(engine, None)
+    try:
+        results = await asyncio.gather(
+            writer.store(_new(SETTLEMENT_PAGE)),
+            writer.store(bad),
+            writer.store(_new(SETTLEMENT_PAGE)),
+            return_exceptions=True,
+        )
+    finally:
+        await writer.close()
+    assert isinstance(results[1], Unprocessable), results[1]
+    assert "cannot be stored" in results[1].detail
+    assert all(not isinstance(r, BaseException) and r.created for r in (results[0], results[2]))
+    assert await _count(sessionmaker, Item) == 2
