@@ -31,8 +31,10 @@ async def get_settings_dep(request: Request) -> Settings:
 
 
 UowDep = Annotated[UnitOfWork, Depends(get_uow)]
-# Integer keys are 64-bit in the database: a larger number in a path is a 422, not a driver error.
-RowId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+# The integer keys these paths name are 32-bit columns on PostgreSQL: a larger number is a 422
+# here, not a driver error (503) or an overflow (500) at the database.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID)]
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 
 

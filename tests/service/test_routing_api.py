@@ -191,12 +191,14 @@ async def test_labelled_examples_feed_training(client, settings, make_user):
     assert label == "roads_potholes" and context["channel"] == "widget"
 
 
-async def test_override_ids_beyond_64_bits_are_422_not_a_driver_error(client, make_user):
+async def test_override_ids_beyond_the_key_column_are_422_not_a_driver_error(client, make_user):
     admin = await make_user("admin", "op_tsur")
     huge = "2903964983680903413760"
     body = {"target_authority_code": "c_biysk", "place": "Бийск"}
     put = await client.put(f"/api/v1/admin/routing-overrides/{huge}", headers=admin, json=body)
     delete = await client.delete(f"/api/v1/admin/routing-overrides/{huge}", headers=admin)
     assert put.status_code == delete.status_code == 422, (put.text, delete.text)
-    largest = await client.delete(f"/api/v1/admin/routing-overrides/{2**63 - 1}", headers=admin)
+    largest = await client.delete(f"/api/v1/admin/routing-overrides/{2**31 - 1}", headers=admin)
     assert largest.status_code == 404
+    past = await client.delete(f"/api/v1/admin/routing-overrides/{2**31}", headers=admin)
+    assert past.status_code == 422
