@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
+from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -49,6 +50,16 @@ def check_moment(value: datetime) -> datetime:
 # A point in time from a client: with an offset (Z or +07:00; a bare local time is ambiguous
 # across the region's time zones) and within the years the service stores.
 Moment = Annotated[AwareDatetime, AfterValidator(check_moment)]
+# A time without an offset in a query string (a supervisor's `from=2026-11-01`) is read in the
+# region's zone, that of the default calendar (SPEC §5: `altai`, Asia/Barnaul).
+REGION_TZ = ZoneInfo("Asia/Barnaul")
+
+
+def _in_region_if_naive(value: datetime) -> datetime:
+    return value.replace(tzinfo=REGION_TZ) if value.tzinfo is None else value
+
+
+QueryMoment = Annotated[datetime, AfterValidator(_in_region_if_naive), AfterValidator(check_moment)]
 SafeText = Annotated[str, AfterValidator(check_text)]
 OptionalSafeText = Annotated[str | None, AfterValidator(_check_optional)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from schemas.common import Moment, Page
+from schemas.common import Page, QueryMoment
 from schemas.items import Status
 from schemas.views import (
     EmptyIn,
@@ -38,7 +38,7 @@ async def get_queue(
     status: Annotated[list[Status] | None, Query()] = None,
     category: str | None = None,
     priority: str | None = None,
-    due_before: Moment | None = None,
+    due_before: QueryMoment | None = None,
     authority_code: str | None = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Query, Request
 from fastapi.responses import Response
 
 from schemas.admin import BreachRead, CalendarRead, DateOverrideIn, SlaPolicyIn, SlaPolicyRead
-from schemas.common import Moment
+from schemas.common import QueryMoment
 from service.deps import AdminUser, RowId, SettingsDep, StaffUser, UowDep
 from service.sla import reports
 from service.sla import service as sla_service
@@ -86,8 +86,8 @@ async def remove_override(code: str, day: dt.date, uow: UowDep, _: AdminUser) ->
 async def list_breaches(
     uow: UowDep,
     user: StaffUser,
-    since: Annotated[Moment | None, Query(alias="from")] = None,
-    until: Annotated[Moment | None, Query(alias="to")] = None,
+    since: Annotated[QueryMoment | None, Query(alias="from")] = None,
+    until: Annotated[QueryMoment | None, Query(alias="to")] = None,
     open_only: Annotated[bool, Query(alias="open")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[BreachRead]:
@@ -101,8 +101,8 @@ async def sla_report(
     request: Request,
     uow: UowDep,
     user: StaffUser,
-    since: Annotated[Moment | None, Query(alias="from")] = None,
-    until: Annotated[Moment | None, Query(alias="to")] = None,
+    since: Annotated[QueryMoment | None, Query(alias="from")] = None,
+    until: Annotated[QueryMoment | None, Query(alias="to")] = None,
     group_by: Literal["authority", "category", "channel"] = "authority",
     fmt: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
 ) -> Any:
