@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = structlog.get_logger()
@@ -104,7 +104,10 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
 
 
-async def _db_unavailable(_: Request, exc: Exception) -> JSONResponse:
+async def _db_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    if _sqlstate(exc).startswith("22"):
+        # asyncpg's data exceptions reach SQLAlchemy as a plain DBAPIError: told apart here.
+        return await _unstorable_value(request, exc)
     log.error("db.unavailable", error=str(exc)[:300])
     return problem(
         503,
@@ -126,6 +129,22 @@ async def _conflicting_write(_: Request, exc: Exception) -> JSONResponse:
     )
 
 
+def _sqlstate(exc: Exception) -> str:
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code if isinstance(code, str) else ""
+
+
+async def _unstorable_value(_: Request, exc: Exception) -> JSONResponse:
+    # SQLSTATE class 22: a value from the request that the database cannot hold or compare
+    # (a NUL in an identifier, a number out of range) that no validator caught first.
+    log.warning("db.data_error", error=str(exc)[:300])
+    return problem(
+        422,
+        "Unprocessable content",
+        "a value in the request cannot be stored or compared (NUL characters, out of range)",
+    )
+
+
 async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
     log.exception("request.unhandled", error=str(exc)[:300])
     return problem(500, "Internal server error", "an unexpected error occurred")
@@ -137,6 +156,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     # Starlette picks the handler of the nearest class in the exception's MRO.
     app.add_exception_handler(IntegrityError, _conflicting_write)
+    app.add_exception_handler(DataError, _unstorable_value)
     app.add_exception_handler(OperationalError, _db_unavailable)
     app.add_exception_handler(DBAPIError, _db_unavailable)
     # asyncpg's connect() lets a refused or reset socket through unwrapped: still the database.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from service.errors import install_error_handlers
 
@@ -25,6 +25,7 @@ def _app_raising(exc: Exception) -> FastAPI:
     ("exc", "status"),
     [
         (IntegrityError("UPDATE x", {}, Exception("UNIQUE constraint failed: x.name")), 409),
+        (DataError("SELECT x", {}, Exception("invalid byte sequence: 0x00 UNIQUE")), 422),
         (OperationalError("SELECT 1", {}, Exception("connection refused")), 503),
         (ConnectionResetError("reset by peer"), 503),
     ],
@@ -37,3 +38,11 @@ async def test_database_errors_map_to_their_status(exc: Exception, status: int) 
     assert r.headers["content-type"] == "application/problem+json"
     # Neither the statement nor the driver's message reaches the client.
     assert "UPDATE" not in r.text and "UNIQUE" not in r.text and "refused" not in r.text
+
+
+async def test_a_nul_in_an_identifier_is_a_422_on_every_backend(client, make_user):
+    # PostgreSQL refuses NUL in text even in a lookup (SQLSTATE 22021); SQLite stores it.
+    admin = await make_user("admin", "op_tsur")
+    body = {"authority_code": "op_\x00tsur", "role": "service", "name": "ЗАТО Сибирский"}
+    r = await client.post("/api/v1/admin/users", json=body, headers=admin)
+    assert r.status_code == 422, r.text
