@@ -104,7 +104,7 @@ async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
 
 
-async def _db_unavailable(request: Request, exc: Exception) -> JSONResponse:
+async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if _sqlstate(exc).startswith("22"):
         # asyncpg's data exceptions reach SQLAlchemy as a plain DBAPIError: told apart here.
         return await _unstorable_value(request, exc)
@@ -157,8 +157,8 @@ def install_error_handlers(app: FastAPI) -> None:
     # Starlette picks the handler of the nearest class in the exception's MRO.
     app.add_exception_handler(IntegrityError, _conflicting_write)
     app.add_exception_handler(DataError, _unstorable_value)
-    app.add_exception_handler(OperationalError, _db_unavailable)
-    app.add_exception_handler(DBAPIError, _db_unavailable)
+    app.add_exception_handler(OperationalError, _database_error)
+    app.add_exception_handler(DBAPIError, _database_error)
     # asyncpg's connect() lets a refused or reset socket through unwrapped: still the database.
-    app.add_exception_handler(ConnectionError, _db_unavailable)
+    app.add_exception_handler(ConnectionError, _database_error)
     app.add_exception_handler(Exception, _unexpected)
