@@ -19,6 +19,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from service.classifier.chargrams import CharGramIndex
 from service.classifier.cleaning import clean_text, tokenize
 from service.classifier.lemmas import Lemmatizer
 from service.classifier.places import PlaceEncoder
@@ -27,6 +28,9 @@ Context = Mapping[str, str]
 SparseRow = tuple[NDArray[np.int64], NDArray[np.float32]]
 # Runtime bound on the per-word n-gram cache (see MAX_CACHE in lemmas).
 MAX_WORD_CACHE = 200_000
+# From this many new words on, their n-grams are found with numpy (chargrams.py): ~5 µs a word
+# against ~12 one by one, but ~60 µs for the call itself.
+VECTOR_WORDS = 16
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,9 @@ class TfidfBlock:
     _known: dict[str, int] | None = None
     _known_ids: NDArray[np.int32] | None = None
     _known_offsets: NDArray[np.int64] | None = None
+    # Char block: the vocabulary as integer keys, so new words' n-grams are found with numpy
+    # (chargrams.py). None in older artifacts: they look n-grams up one by one.
+    _grams: CharGramIndex | None = None
 
     def __init__(
         self, kind: str, ngrams: tuple[int, int], min_df: int, max_features: int | None
@@ -156,6 +163,8 @@ class TfidfBlock:
         self.idf = np.asarray(vectorizer.idf_, dtype=np.float32)
         if self.kind == "char":
             self._pack_known(docs)
+            if CharGramIndex.usable(self.vocabulary, *self.ngrams):
+                self._grams = CharGramIndex(self.vocabulary, *self.ngrams)
         return sp.csr_matrix(matrix)
 
     def _pack_known(self, docs: Sequence[str]) -> None:
@@ -183,26 +192,43 @@ class TfidfBlock:
         found = map(self.vocabulary.get, word_char_ngrams(word, *self.ngrams))
         return np.array([i for i in found if i is not None], dtype=np.int32)
 
-    def _word_ids(self, word: str) -> NDArray[np.int32]:
-        ids = self._cache.get(word)
-        if ids is None:
+    def _new_words(self, words: Sequence[str]) -> dict[str, NDArray[np.int32]]:
+        """The n-gram ids of words missing from the word cache, kept there while it has room."""
+        found: dict[str, NDArray[np.int32]] = {}
+        unseen: list[str] = []
+        for word in dict.fromkeys(words):
             k = self._known.get(word) if self._known is not None else None
             if k is not None and self._known_ids is not None and self._known_offsets is not None:
                 start, end = self._known_offsets[k : k + 2]
-                ids = self._known_ids[start:end]  # a view: nothing is copied
+                found[word] = self._known_ids[start:end]  # a view: nothing is copied
             else:
-                ids = self._ngram_ids(word)
-            if len(self._cache) < MAX_WORD_CACHE:
-                self._cache[word] = ids
-        return ids
+                unseen.append(word)
+        if self._grams is not None and len(unseen) >= VECTOR_WORDS:
+            found.update(zip(unseen, self._grams.ids(unseen), strict=True))
+        else:
+            found.update((word, self._ngram_ids(word)) for word in unseen)
+        room = max(0, MAX_WORD_CACHE - len(self._cache))
+        self._cache.update(islice(found.items(), room))
+        return found
+
+    def prime(self, docs: Sequence[str]) -> None:
+        """Before a batch: the new words of all its texts in one go (char block only)."""
+        if self.kind == "char":
+            cache = self._cache
+            self._new_words([w for doc in docs for w in doc.split() if w not in cache])
 
     def term_ids(self, doc: str) -> NDArray[Any]:
         if self.kind == "char":
             # Char n-grams never cross words, so a per-word cache is exact; joining the words'
             # id arrays costs a fraction of flattening Python lists of ints.
-            get, word_ids = self._cache.get, self._word_ids
-            parts = [ids if (ids := get(w)) is not None else word_ids(w) for w in doc.split()]
-            return np.concatenate(parts) if parts else _NO_IDS
+            words = doc.split()
+            cached = list(map(self._cache.get, words))
+            missing = [w for w, ids in zip(words, cached, strict=True) if ids is None]
+            if not missing:
+                return np.concatenate(cached) if cached else _NO_IDS  # type: ignore[arg-type]
+            new = self._new_words(missing)
+            pairs = zip(words, cached, strict=True)
+            return np.concatenate([new[w] if ids is None else ids for w, ids in pairs])
         found = map(self.vocabulary.get, word_ngram_analyzer(doc, *self.ngrams))
         return np.array([i for i in found if i is not None], dtype=np.int64)
 
@@ -216,6 +242,7 @@ class TfidfBlock:
         return index.astype(np.int64, copy=False), values.astype(np.float32, copy=False)
 
     def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
+        self.prime(docs)
         rows = [self.row(doc) for doc in docs]
         return rows_to_csr(rows, len(self))
 
@@ -306,6 +333,11 @@ class Featurizer:
             self.lemmatizer.ready()
         self._char.ready()
 
+    def index_forms(self) -> None:
+        """For a model about to ship: new forms of known lemmas become lookups (wordforms.py)."""
+        if self.config.lemmatize:
+            self.lemmatizer.index_forms()
+
     @property
     def word_width(self) -> int:
         """The lemma n-gram block comes first: its columns are 0 .. word_width - 1."""
@@ -348,7 +380,9 @@ class Featurizer:
         return sp.csr_matrix(sp.hstack(blocks, format="csr", dtype=np.float32))
 
     def row(self, text: str, context: Context) -> SparseRow:
-        clean, words = self.prepare(text)
+        return self._row(*self.prepare(text), context)
+
+    def _row(self, clean: str, words: str, context: Context) -> SparseRow:
         w_index, w_values = self._word.row(words)
         c_index, c_values = self._char.row(clean)
         x_index, x_values = self._context.row(context)
@@ -362,5 +396,8 @@ class Featurizer:
         return np.concatenate(indices), np.concatenate(values)
 
     def transform(self, texts: Sequence[str], contexts: Sequence[Context]) -> sp.csr_matrix:
-        rows = [self.row(text, context) for text, context in zip(texts, contexts, strict=True)]
+        prepared = [self.prepare(text) for text in texts]
+        self._char.prime([clean for clean, _ in prepared])
+        pairs = zip(prepared, contexts, strict=True)
+        rows = [self._row(clean, words, context) for (clean, words), context in pairs]
         return rows_to_csr(rows, self.n_features)

@@ -8,6 +8,8 @@ from typing import Any
 
 import pymorphy3
 
+from service.classifier.wordforms import FormIndex, build_index
+
 # Runtime growth bound: a worker sees an open vocabulary (typos, names), so the cache must not
 # grow without limit. Training vocabularies of both real sources are under 60,000 tokens.
 MAX_CACHE = 200_000
@@ -26,6 +28,7 @@ class Lemmatizer:
     def __init__(self, cache: dict[str, str] | None = None) -> None:
         self._cache: dict[str, str] = dict(cache or {})
         self._prefixes: frozenset[str] | None = None
+        self._forms: FormIndex | None = None
 
     def restrict_to(self, vocabulary_lemmas: set[str]) -> None:
         """After training: skip parsing new tokens whose lemma cannot be a known feature.
@@ -36,19 +39,38 @@ class Lemmatizer:
         """
         self._prefixes = frozenset(lemma[:PREFIX] for lemma in vocabulary_lemmas)
 
+    def index_forms(self) -> None:
+        """For a model about to ship: every form of the lemmas it saw, parsed now (a few
+        seconds), so serving looks new forms up instead of parsing them (wordforms.py)."""
+        lemmas = {lemma for lemma in self._cache.values() if not self._as_is(lemma)}
+        self._forms = build_index(
+            _analyzer(), lemmas, lambda form: form in self._cache or self._as_is(form), _parse
+        )
+
+    def _as_is(self, token: str) -> bool:
+        """Tokens that are their own lemma without a parse."""
+        if token.isdigit() or len(token) < 2:
+            return True
+        return self._prefixes is not None and token[:PREFIX] not in self._prefixes
+
     def lemma(self, token: str) -> str:
         found = self._cache.get(token)
         if found is not None:
             return found
-        if token.isdigit() or len(token) < 2:
-            result = token
-        elif self._prefixes is not None and token[:PREFIX] not in self._prefixes:
-            result = token
-        else:
-            result = str(_analyzer().parse(token)[0].normal_form).replace("ё", "е")
+        result = token if self._as_is(token) else self._indexed(token) or _parse(token)
         if len(self._cache) < MAX_CACHE:
             self._cache[token] = result
         return result
+
+    def _indexed(self, token: str) -> str | None:
+        if self._forms is None:
+            return None
+        found = self._forms.get(token)
+        if found is None and _analyzer().word_is_known(token):
+            # A dictionary word that is no form of a lemma the model saw: its lemma is no
+            # feature, so the word itself serves (wordforms.py).
+            return token
+        return found
 
     def ready(self) -> None:
         """Open the dictionaries now (~60 ms), so the first text served does not pay for it."""
@@ -63,8 +85,13 @@ class Lemmatizer:
         return len(self._cache)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"cache": self._cache, "prefixes": self._prefixes}
+        return {"cache": self._cache, "prefixes": self._prefixes, "forms": self._forms}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self._cache = state["cache"]
         self._prefixes = state.get("prefixes")
+        self._forms = state.get("forms")
+
+
+def _parse(token: str) -> str:
+    return str(_analyzer().parse(token)[0].normal_form).replace("ё", "е")

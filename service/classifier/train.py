@@ -51,6 +51,13 @@ def _fit(examples: Examples, config: ModelConfig, context_columns: Sequence[str]
     )
 
 
+def _shippable(model: TextClassifier) -> TextClassifier:
+    """What a model that will serve gets beyond its fit: the forms of its lemmas, looked up
+    instead of parsed by a fresh worker (wordforms.py; a few seconds here)."""
+    model.featurizer.index_forms()
+    return model
+
+
 def with_places(config: ModelConfig) -> ModelConfig:
     """The same configuration with place-mention features (places.py) switched on."""
     return dataclasses.replace(
@@ -120,13 +127,13 @@ def fit_calibrated(
     configs = candidate_configs(config, places)
     if len(examples) < CV_FOLDS * MIN_CALIBRATION_ROWS:
         # Too few rows to hold any back: an uncalibrated but fully trained model is the lesser evil.
-        return _fit(examples, configs[0], context_columns)
+        return _shippable(_fit(examples, configs[0], context_columns))
     probe_fn = cross_validated_probe if len(examples) < SMALL_DATASET else split_probe
     probes = [probe_fn(examples, c, context_columns, seed) for c in configs]
     best = max(probes, key=lambda p: p.accuracy)  # max keeps the first of equals
     final = _fit(examples, best.config, context_columns)
     final.temperature = best.temperature
-    return final
+    return _shippable(final)
 
 
 def train(
@@ -155,7 +162,7 @@ def train(
         final = fit_calibrated(examples, config, context_columns, seed, places=places)
     else:
         # The temperature and the place choice transfer: same features and C, 25% more rows.
-        final = _fit(examples, chosen, context_columns)
+        final = _shippable(_fit(examples, chosen, context_columns))
         final.temperature = temperature
     seconds = time.perf_counter() - started
     return TrainResult(final, metrics, len(examples) - n_heldout, n_heldout, seconds)

@@ -9,7 +9,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from service.classifier.data import group_split
 from service.classifier.evaluate import evaluate
 from service.classifier.features import TfidfBlock, word_char_ngrams, word_ngram_analyzer
-from service.classifier.model import TextClassifier
+from service.classifier.model import ModelConfig, TextClassifier
 
 from .conftest import as_examples, make_rows
 
@@ -181,3 +181,20 @@ def test_ready_fills_the_word_cache_without_changing_rows() -> None:
     assert block._known is not None and set(ready._cache) == set(block._known)
     assert not lazy._cache
     np.testing.assert_array_equal(ready.transform(docs).toarray(), lazy.transform(docs).toarray())
+
+
+def test_a_shipped_model_indexes_word_forms_and_scores_as_without(
+    rows: list[dict[str, str]],
+) -> None:
+    from service.classifier.train import fit_calibrated
+
+    examples = as_examples(rows, "executor", ("district",))
+    model = fit_calibrated(examples, ModelConfig(), ("district",), seed=1)
+    assert model.featurizer.lemmatizer._forms is not None
+    plain = pickle.loads(pickle.dumps(model))
+    plain.featurizer.lemmatizer._forms = None
+    texts = ["фонарями не освещено", "ямами разбиты дороги", "мусором завалены контейнерами"]
+    contexts = [{"district": "Заречный"}] * len(texts)
+    np.testing.assert_array_equal(
+        model.predict_proba(texts, contexts), plain.predict_proba(texts, contexts)
+    )

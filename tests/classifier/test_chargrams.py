@@ -1,0 +1,86 @@
+"""New words' character n-gram ids found with numpy must be those of the one-by-one lookup."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from service.classifier.chargrams import CharGramIndex
+from service.classifier.features import VECTOR_WORDS, TfidfBlock, word_char_ngrams
+
+from .conftest import make_rows
+
+# Short and long words, digits, Latin, letters no training text had (ъ, ў), a character from
+# outside the alphabet in the middle or at the end, the astral plane, a lone mark.
+ODD_WORDS = [
+    "я", "он", "дом", "двор", "улица", "фонарей", "37а", "1", "12345678901234567890", "wi",
+    "wifi", "подъезд", "ўлица", "до字м", "домꙮ", "𝔘дом", "é", "ямыямыямыямыямы", "х", "хх",
+]  # fmt: skip
+
+
+def _vocabulary(ngrams: tuple[int, int]) -> dict[str, int]:
+    docs = [r["text"].lower() for r in make_rows(120, seed=11)]
+    analyzer = TfidfVectorizer(analyzer="char_wb", ngram_range=ngrams).build_analyzer()
+    grams = sorted({g for doc in docs for g in analyzer(doc)})
+    return {g: i for i, g in enumerate(grams)}
+
+
+@pytest.mark.parametrize("ngrams", [(2, 5), (1, 3), (3, 5), (1, 1)])
+def test_ids_are_those_of_the_vocabulary_lookup(ngrams: tuple[int, int]) -> None:
+    vocabulary = _vocabulary(ngrams)
+    index = CharGramIndex(vocabulary, *ngrams)
+    words = ODD_WORDS + [w for r in make_rows(40, seed=12) for w in r["text"].lower().split()]
+    got = index.ids(words)
+    assert len(got) == len(words)
+    for word, ids in zip(words, got, strict=True):
+        grams = word_char_ngrams(word, *ngrams)
+        expected = sorted(vocabulary[g] for g in grams if g in vocabulary)
+        assert sorted(ids.tolist()) == expected, word
+        assert ids.dtype == np.int32
+
+
+def test_no_words_and_words_of_unknown_characters_only() -> None:
+    index = CharGramIndex(_vocabulary((2, 5)), 2, 5)
+    assert index.ids([]) == []
+    assert [len(ids) for ids in index.ids(["字字", "ꙮ"])] == [0, 0]
+
+
+def test_vocabularies_beyond_the_integer_keys_are_refused() -> None:
+    assert CharGramIndex.usable({"ab": 0}, 2, 5)
+    assert not CharGramIndex.usable({"ab": 0}, 2, 6)
+    wide = {chr(0x4E00 + i) * 2: i for i in range(5_000)}  # 5,000 characters: 13 bits each
+    assert not CharGramIndex.usable(wide, 2, 5)
+
+
+def test_a_batch_of_new_words_gives_the_rows_of_one_by_one_lookups() -> None:
+    docs = [r["text"].lower() for r in make_rows(80, seed=13)]
+    block = TfidfBlock("char", (2, 5), 1, None)
+    block.fit_transform(docs[:40])
+    assert block._grams is not None
+    vectorised, one_by_one = pickle.loads(pickle.dumps(block)), pickle.loads(pickle.dumps(block))
+    one_by_one._grams = None
+    new = [" ".join(ODD_WORDS), *docs[40:]]
+    assert len({w for d in new for w in d.split()} - set(block._known or {})) >= VECTOR_WORDS
+    np.testing.assert_array_equal(
+        vectorised.transform(new).toarray(), one_by_one.transform(new).toarray()
+    )
+    # One text with many new words goes the numpy way on its own as well.
+    np.testing.assert_array_equal(
+        pickle.loads(pickle.dumps(block)).transform(new[:1]).toarray(),
+        one_by_one.transform(new[:1]).toarray(),
+    )
+
+
+def test_a_full_word_cache_still_gives_every_word_its_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    import service.classifier.features as features
+
+    docs = [r["text"].lower() for r in make_rows(60, seed=14)]
+    block = TfidfBlock("char", (2, 5), 1, None)
+    block.fit_transform(docs[:30])
+    expected = pickle.loads(pickle.dumps(block)).transform(docs).toarray()
+    monkeypatch.setattr(features, "MAX_WORD_CACHE", 0)
+    np.testing.assert_array_equal(block.transform(docs).toarray(), expected)
+    assert not block._cache
