@@ -19,16 +19,16 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from service.classifier.chargrams import CharGramIndex
 from service.classifier.cleaning import clean_text, tokenize
 from service.classifier.lemmas import Lemmatizer
+from service.classifier.ngram_index import CharGramIndex, WordGramIndex
 from service.classifier.places import PlaceEncoder
 
 Context = Mapping[str, str]
 SparseRow = tuple[NDArray[np.int64], NDArray[np.float32]]
 # Runtime bound on the per-word n-gram cache (see MAX_CACHE in lemmas).
 MAX_WORD_CACHE = 200_000
-# From this many new words on, their n-grams are found with numpy (chargrams.py): ~5 µs a word
+# From this many new words on, their n-grams are found with numpy (ngram_index.py): ~5 µs a word
 # against ~12 one by one, but ~60 µs for the call itself.
 VECTOR_WORDS = 16
 
@@ -128,8 +128,11 @@ class TfidfBlock:
     _known_ids: NDArray[np.int32] | None = None
     _known_offsets: NDArray[np.int64] | None = None
     # Char block: the vocabulary as integer keys, so new words' n-grams are found with numpy
-    # (chargrams.py). None in older artifacts: they look n-grams up one by one.
+    # (ngram_index.py). None in older artifacts: they look n-grams up one by one.
     _grams: CharGramIndex | None = None
+    # Word block: lemma uni- and bigrams by integer keys (ngram_index.py); None in older
+    # artifacts and for other n-gram ranges: they look the n-gram strings up.
+    _words: WordGramIndex | None = None
 
     def __init__(
         self, kind: str, ngrams: tuple[int, int], min_df: int, max_features: int | None
@@ -165,6 +168,8 @@ class TfidfBlock:
             self._pack_known(docs)
             if CharGramIndex.usable(self.vocabulary, *self.ngrams):
                 self._grams = CharGramIndex(self.vocabulary, *self.ngrams)
+        elif WordGramIndex.usable(self.vocabulary, *self.ngrams):
+            self._words = WordGramIndex(self.vocabulary)
         return sp.csr_matrix(matrix)
 
     def _pack_known(self, docs: Sequence[str]) -> None:
@@ -229,6 +234,8 @@ class TfidfBlock:
             new = self._new_words(missing)
             pairs = zip(words, cached, strict=True)
             return np.concatenate([new[w] if ids is None else ids for w, ids in pairs])
+        if self._words is not None:
+            return self._words.ids(doc.split())
         found = map(self.vocabulary.get, word_ngram_analyzer(doc, *self.ngrams))
         return np.array([i for i in found if i is not None], dtype=np.int64)
 

@@ -1,4 +1,4 @@
-"""New words' character n-gram ids found with numpy must be those of the one-by-one lookup."""
+"""N-gram ids found by integer keys must be those of the string lookups they replace."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from service.classifier.chargrams import CharGramIndex
 from service.classifier.features import VECTOR_WORDS, TfidfBlock, word_char_ngrams
+from service.classifier.ngram_index import CharGramIndex
 
 from .conftest import make_rows
 
@@ -84,3 +84,30 @@ def test_a_full_word_cache_still_gives_every_word_its_ids(monkeypatch: pytest.Mo
     monkeypatch.setattr(features, "MAX_WORD_CACHE", 0)
     np.testing.assert_array_equal(block.transform(docs).toarray(), expected)
     assert not block._cache
+
+
+@pytest.mark.parametrize("ngrams", [(1, 2), (1, 1)])
+def test_word_ids_are_those_of_the_string_lookup(ngrams: tuple[int, int]) -> None:
+    docs = [r["text"].lower() for r in make_rows(80, seed=15)]
+    block = TfidfBlock("word", ngrams, 1, None)
+    block.fit_transform(docs[:50])
+    assert block._words is not None
+    strings = pickle.loads(pickle.dumps(block))
+    strings._words = None
+    texts = [*docs[50:], "", "яма", "яма яма яма на на дороге", "неведомое слово яма дороге"]
+    for text in texts:
+        assert sorted(block.term_ids(text).tolist()) == sorted(strings.term_ids(text).tolist())
+    np.testing.assert_array_equal(
+        block.transform(texts).toarray(), strings.transform(texts).toarray()
+    )
+
+
+def test_word_index_only_for_the_ranges_it_knows() -> None:
+    from service.classifier.ngram_index import WordGramIndex
+
+    assert WordGramIndex.usable({"яма": 0, "дорога": 1, "яма дорога": 2}, 1, 2)
+    assert not WordGramIndex.usable({"яма": 0, "яма дорога": 1}, 1, 2)  # a lemma missing
+    assert not WordGramIndex.usable({"яма": 0}, 1, 3)
+    block = TfidfBlock("word", (1, 3), 1, None)
+    block.fit_transform(["яма на дороге", "яма у дома"])
+    assert block._words is None
