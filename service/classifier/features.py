@@ -341,9 +341,13 @@ class Featurizer:
         self._char.ready()
 
     def index_forms(self) -> None:
-        """For a model about to ship: new forms of known lemmas become lookups (wordforms.py)."""
+        """For a model about to ship: new forms of known lemmas become lookups (wordforms.py).
+        Besides the lemmas training saw: the word block's unigrams (the lemma cache has a size
+        cap) and every lemma that can make one of the model's place features."""
         if self.config.lemmatize:
-            self.lemmatizer.index_forms()
+            unigrams = (term for term in self._word.vocabulary if " " not in term)
+            places = self._places.lemmas() if self._places is not None else set()
+            self.lemmatizer.index_forms([*unigrams, *places])
 
     @property
     def word_width(self) -> int:

@@ -39,10 +39,12 @@ class Lemmatizer:
         """
         self._prefixes = frozenset(lemma[:PREFIX] for lemma in vocabulary_lemmas)
 
-    def index_forms(self) -> None:
-        """For a model about to ship: every form of the lemmas it saw, parsed now (a few
-        seconds), so serving looks new forms up instead of parsing them (wordforms.py)."""
-        lemmas = {lemma for lemma in self._cache.values() if not self._as_is(lemma)}
+    def index_forms(self, features: Iterable[str] = ()) -> None:
+        """For a model about to ship: every form of the lemmas it saw and of the lemmas that
+        are `features` of it, parsed now (a few seconds), so serving looks new forms up instead
+        of parsing them (wordforms.py)."""
+        # One-letter lemmas too: «мною» → «я», «со» → «с» (a place marker).
+        lemmas = {lemma for lemma in (*self._cache.values(), *features) if not lemma.isdigit()}
         self._forms = build_index(
             _analyzer(), lemmas, lambda form: form in self._cache or self._as_is(form), _parse
         )
@@ -67,8 +69,8 @@ class Lemmatizer:
             return None
         found = self._forms.get(token)
         if found is None and _analyzer().word_is_known(token):
-            # A dictionary word that is no form of a lemma the model saw: its lemma is no
-            # feature, so the word itself serves (wordforms.py).
+            # A dictionary word that is no form of a lemma that can make a feature: whatever
+            # its lemma, it makes none, so the word itself serves (wordforms.py).
             return token
         return found
 

@@ -35,8 +35,9 @@ class CharGramIndex:
         alphabet = sorted({ch for gram in vocabulary for ch in gram})
         self._bits = max(1, len(alphabet).bit_length())
         # Code point -> code; 0 is "a character no vocabulary n-gram has" (so an n-gram with it
-        # is never a feature), and so is everything past the table's last entry.
-        self._table = np.zeros(max((ord(ch) for ch in alphabet), default=0) + 2, dtype=np.int64)
+        # is never a feature), and so is everything past the table's last entry. uint16, so a
+        # character far up in Unicode costs 2 bytes per code point below it, not 8.
+        self._table = np.zeros(max((ord(ch) for ch in alphabet), default=0) + 2, dtype=np.uint16)
         for i, ch in enumerate(alphabet):
             self._table[ord(ch)] = i + 1
         codes = {ch: i + 1 for i, ch in enumerate(alphabet)}
@@ -47,8 +48,12 @@ class CharGramIndex:
 
     @classmethod
     def usable(cls, vocabulary: Mapping[str, int], low: int, high: int) -> bool:
-        """Whether the vocabulary fits the integer keys (it does for any real text so far)."""
-        if high > 5 or low < 1:
+        """Whether the vocabulary fits the integer keys (it does for any real text so far).
+
+        The shortest padded word (" x ") has three characters: with `low` above 3, a word
+        shorter than `low` yields itself whole as one n-gram, which the keys do not make.
+        """
+        if high > 5 or not 1 <= low <= 3:
             return False
         alphabet = {ch for gram in vocabulary for ch in gram}
         return len(alphabet).bit_length() <= _MAX_BITS
@@ -64,8 +69,9 @@ class CharGramIndex:
         if not words:
             return []
         padded = "".join(f" {word} " for word in words)
-        points = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32)
-        codes = self._table[np.minimum(points, len(self._table) - 1)]
+        # "surrogatepass": a lone surrogate is a character like any other (and in no n-gram).
+        points = np.frombuffer(padded.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        codes = self._table[np.minimum(points, len(self._table) - 1)].astype(np.int64)
         sizes = np.fromiter((len(word) + 2 for word in words), dtype=np.int64, count=len(words))
         # Characters left in its padded word from each position on.
         room = np.repeat(np.cumsum(sizes), sizes) - np.arange(len(codes))

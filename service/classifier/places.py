@@ -88,6 +88,22 @@ class PlaceEncoder:
         self.vocabulary = vocab
         return self
 
+    def lemmas(self) -> set[str]:
+        """Every lemma that can take part in one of the vocabulary's features: the markers, and
+        the names (a «place:» stem is the stem of itself or of itself + a stem suffix)."""
+        if not self.vocabulary:
+            return set()
+        found = set(_ANY_MARKER)
+        for feature in self.vocabulary:
+            kind, _, name = feature.partition(":")
+            if kind == "place":
+                found.update([name, *(name + suffix for suffix in _STEM_SUFFIXES)])
+            elif kind == "street":
+                found.add(name)
+            elif kind == "area":
+                found.add(name.split(" ")[0])
+        return found
+
     def row(self, lemmas: Sequence[str]) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         vocab = self.vocabulary
         index = sorted({vocab[t] for t in place_tokens(lemmas) if t in vocab}) if vocab else []

@@ -2,16 +2,20 @@
 
 A fresh worker meets word forms its training never saw («асфальтированных» when training had
 «асфальтирования»). Parsing one with pymorphy3 costs ~30 µs and was a quarter of a first pass
-over long Kursk texts (1,800 parses for 395 texts). At training time every lemma of the training
-texts is expanded into its dictionary paradigms, and each form is parsed once, exactly as the
+over long Kursk texts (1,800 parses for 395 texts). At training time every lemma that can make
+a feature of the model (the lemmas of its training texts, its word unigrams, and each lemma
+that can make one of its place features: the markers and every lemma with a known place stem)
+is expanded into its dictionary paradigms, and each form is parsed once, exactly as the
 lemmatizer would parse it at run time; the result ships with the artifact as a DAWG (a few MB).
 At run time:
 
 - a form in the index gets the lemma its parse gave at training time (identical by construction);
-- a dictionary word outside the index is a form of no lemma the model saw, so its lemma is no
-  feature of the model: the word stands for itself (as the lemmatizer's prefix filter already
-  does for words whose first letters start no known lemma);
+- a dictionary word outside the index is a form of none of those lemmas, so whatever its lemma
+  is, it makes no feature of the model: the word stands for itself (as the lemmatizer's prefix
+  filter already does for words whose first letters start no known lemma);
 - anything else (typos, names: pymorphy3 guesses those by analogy) is parsed as before.
+
+Tests compare the features with and without the index, place features included.
 """
 
 from __future__ import annotations

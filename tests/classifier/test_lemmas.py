@@ -74,3 +74,12 @@ def test_the_index_travels_with_the_pickle_and_older_pickles_load() -> None:
     old = pickle.loads(pickle.dumps(lemmatizer))
     old.__setstate__({"cache": dict(lemmatizer._cache), "prefixes": lemmatizer._prefixes})
     assert old._forms is None and old.lemmatize(["фонарями"]) == ["фонарь"]
+
+
+def test_forms_of_one_letter_lemmas_are_indexed() -> None:
+    lemmatizer = Lemmatizer()
+    seen = lemmatizer.lemmatize(["я", "с", "много", "со"])
+    lemmatizer.restrict_to(set(seen))
+    lemmatizer.index_forms()
+    # «мною» is no cached token; its lemma «я» can be a feature, so it must not stand for itself.
+    assert lemmatizer.lemmatize(["мною"]) == ["я"]

@@ -111,3 +111,16 @@ def test_word_index_only_for_the_ranges_it_knows() -> None:
     block = TfidfBlock("word", (1, 3), 1, None)
     block.fit_transform(["яма на дороге", "яма у дома"])
     assert block._words is None
+
+
+def test_ranges_whose_short_words_yield_themselves_whole_are_refused() -> None:
+    # With n-grams of 4-5, " a " (3 characters) is emitted whole; the keys would not make it.
+    assert not CharGramIndex.usable({"abcd": 0}, 4, 5)
+    block = TfidfBlock("char", (4, 5), 1, None)
+    block.fit_transform(["a ab abc", "a ab abc"])
+    assert block._grams is None
+
+
+def test_a_lone_surrogate_is_a_character_in_no_ngram() -> None:
+    index = CharGramIndex(_vocabulary((2, 5)), 2, 5)
+    assert [len(ids) for ids in index.ids(["\udc80", "до\ud800м"])][0] == 0

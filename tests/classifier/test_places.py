@@ -123,3 +123,20 @@ def test_marker_scan_finds_what_each_pair_of_neighbours_finds() -> None:
         lemmas = [rng.choice(words) for _ in range(rng.randint(0, 9))]
         pairs = [place_tokens(lemmas[i : i + 2]) for i in range(len(lemmas) - 1)]
         assert place_tokens(lemmas) == [token for pair in pairs for token in pair], lemmas
+
+
+def test_indexed_word_forms_keep_every_place_feature() -> None:
+    # Training saw «льговского района» (place:льгов); serving meets «г. Льгове», whose lemma
+    # «льгов» no training text had: the index must still lead it to place:льгов.
+    import copy
+
+    from service.classifier.features import FeatureConfig, Featurizer
+
+    texts = ["прошу помочь, льговского района нет света", "много ям у хутора в деревне"]
+    featurizer = Featurizer(FeatureConfig(min_df=1, place_weight=0.5), [])
+    featurizer.fit_transform(texts, [{}, {}])
+    plain = copy.deepcopy(featurizer)
+    featurizer.index_forms()
+    for text in ["нет света в г. Льгове", "в хуторах у деревень", "Льговский район, с. Льгов"]:
+        assert featurizer.prepare(text) == plain.prepare(text), text
+        np.testing.assert_array_equal(featurizer.row(text, {})[0], plain.row(text, {})[0])
