@@ -93,13 +93,23 @@ class CharGramIndex:
     def _split(
         self, keys: NDArray[np.int64], owners: NDArray[np.int64], n_words: int
     ) -> list[NDArray[np.int32]]:
-        slot = np.searchsorted(self._keys, keys)
-        slot[slot == len(self._keys)] = 0
-        found = self._keys[slot] == keys if len(self._keys) else np.zeros(len(keys), bool)
-        ids, owners = self._ids[slot[found]], owners[found]
+        slot, found = _find(self._keys, keys)
+        ids, owners = self._ids[slot], owners[found]
         order = np.argsort(owners, kind="stable")
         counts = np.bincount(owners, minlength=n_words)
         return np.split(ids[order], np.cumsum(counts)[:-1])
+
+
+def _find(
+    sorted_keys: NDArray[np.int64], keys: NDArray[np.int64]
+) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+    """Where each key that `sorted_keys` holds sits there, and which of `keys` those are."""
+    if not len(sorted_keys):
+        return np.zeros(0, dtype=np.intp), np.zeros(len(keys), dtype=bool)
+    slot = np.searchsorted(sorted_keys, keys)
+    slot[slot == len(sorted_keys)] = 0
+    found = sorted_keys[slot] == keys
+    return slot[found], found
 
 
 def _distance_to_zero(codes: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -145,10 +155,8 @@ class WordGramIndex:
         k = np.array([get(token, -1) for token in tokens], dtype=np.int64)
         known = k >= 0
         unigrams = self._unigram_ids[k[known]]
-        if len(k) < 2 or not len(self._keys):
+        if len(k) < 2:
             return unigrams
         both = known[:-1] & known[1:]
         keys = k[:-1][both] * self._width + k[1:][both]
-        slot = np.searchsorted(self._keys, keys)
-        slot[slot == len(self._keys)] = 0
-        return np.concatenate((unigrams, self._bigram_ids[slot[self._keys[slot] == keys]]))
+        return np.concatenate((unigrams, self._bigram_ids[_find(self._keys, keys)[0]]))
