@@ -14,6 +14,7 @@ from arq.connections import ArqRedis, RedisSettings
 from arq.constants import job_key_prefix
 from arq.jobs import serialize_job
 from arq.utils import timestamp_ms, to_unix_ms
+from redis.commands.core import AsyncScript
 
 from service.queue import PendingJob
 
@@ -35,10 +36,22 @@ def redis_settings(url: str, *, retries: int = 5) -> RedisSettings:
     return settings
 
 
+# KEYS: the arq queue, then each job's key; ARGV: per job its id, score, expiry (ms), data.
+ENQUEUE_SCRIPT = """
+for i = 2, #KEYS do
+  local a = (i - 2) * 4
+  redis.call('SET', KEYS[i], ARGV[a + 4], 'PX', ARGV[a + 3], 'NX')
+  redis.call('ZADD', KEYS[1], 'NX', ARGV[a + 2], ARGV[a + 1])
+end
+return #KEYS - 1
+"""
+
+
 class QueueClient:
     def __init__(self, url: str) -> None:
         self._url = url
         self._pool: ArqRedis | None = None
+        self._enqueue_script: AsyncScript | None = None
 
     async def pool(self) -> ArqRedis:
         if self._pool is None:
@@ -63,23 +76,29 @@ class QueueClient:
         return job
 
     async def enqueue_many(self, jobs: Sequence[PendingJob]) -> None:
-        """Enqueue a batch of new jobs in one round trip (arq's own format and keys).
+        """Enqueue a batch of new jobs in one command (arq's own format and keys).
 
         arq's `enqueue_job` spends five round trips per job (WATCH, EXISTS, MULTI…) to refuse a
         job id that is queued or has a result. The jobs given here belong to rows committed a
-        moment ago, so neither can exist yet; `SET NX` / `ZADD NX` keep a repeat harmless.
+        moment ago, so neither can exist yet; `SET NX` / `ZADD NX` keep a repeat harmless. One
+        script call for the batch instead of two pipelined commands per job: redis-py spends
+        ~15 µs of the API's CPU on each command it packs and parses.
         """
+        if not jobs:
+            return
         pool = await self.pool()
         now = timestamp_ms()
-        async with pool.pipeline(transaction=False) as pipe:
-            for job in jobs:
-                job_id = job.job_id or uuid.uuid4().hex
-                score = to_unix_ms(job.defer_until) if job.defer_until else now
-                data = serialize_job(job.name, job.args, {}, None, now, serializer=serialize)
-                expires = score - now + pool.expires_extra_ms
-                pipe.set(job_key_prefix + job_id, data, px=expires, nx=True)
-                pipe.zadd(pool.default_queue_name, {job_id: score}, nx=True)
-            await pipe.execute()
+        keys: list[str] = [pool.default_queue_name]
+        args: list[Any] = []
+        for job in jobs:
+            job_id = job.job_id or uuid.uuid4().hex
+            score = to_unix_ms(job.defer_until) if job.defer_until else now
+            data = serialize_job(job.name, job.args, {}, None, now, serializer=serialize)
+            keys.append(job_key_prefix + job_id)
+            args += (job_id, score, score - now + pool.expires_extra_ms, data)
+        if self._enqueue_script is None:
+            self._enqueue_script = pool.register_script(ENQUEUE_SCRIPT)
+        await self._enqueue_script(keys=keys, args=args)
 
     async def ping(self) -> bool:
         return bool(await (await self.pool()).ping())
@@ -88,3 +107,4 @@ class QueueClient:
         if self._pool is not None:
             await self._pool.aclose()
             self._pool = None
+            self._enqueue_script = None

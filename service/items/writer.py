@@ -27,7 +27,7 @@ from prometheus_client import Counter, Histogram
 from pydantic_core import PydanticUndefined
 from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.dml import Insert
 from sqlmodel import SQLModel
@@ -47,6 +47,9 @@ BATCH_SIZE = Histogram(
 )
 
 MAX_BATCH = 500
+Row = dict[str, Any]
+Rows = tuple[Row, Row | None, Row]
+Key = tuple[str, str]
 _ITEM: Table = Item.__table__  # type: ignore[attr-defined]
 _CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
 _EVENT: Table = ItemEvent.__table__  # type: ignore[attr-defined]
@@ -133,6 +136,7 @@ class IntakeWriter:
         self._task: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
+        self._conn: AsyncConnection | None = None
 
     async def store(self, new: NewItem) -> Stored:
         """Returns once the item (or the row that already had its key) is committed."""
@@ -140,6 +144,7 @@ class IntakeWriter:
         if self._loop is not loop:
             # First use, or a new event loop (tests, a restarted server): start afresh on it.
             self._loop, self._wakeup, self._task = loop, asyncio.Event(), None
+            self._conn = None  # a connection belongs to the loop it was made on
         future: asyncio.Future[Stored] = loop.create_future()
         self._waiting.append(_Waiting(new, future))
         if self._task is None or self._task.done():
@@ -155,8 +160,13 @@ class IntakeWriter:
         if task is not None and not task.done() and self._loop is asyncio.get_running_loop():
             self._wakeup.set()
             await task  # `_run` returns once nothing is waiting
+        if self._loop is not asyncio.get_running_loop():
+            self._conn = None
         while self._waiting:  # no task (never started, or another loop): drain here
             await self._drain_once()
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
 
     async def _run(self) -> None:
         while True:
@@ -223,16 +233,41 @@ class IntakeWriter:
 
     async def _commit(self, batch: list[NewItem]) -> list[Stored | None]:
         rows = [_rows(new) for new in batch]
-        async with self._engine.connect() as conn:
-            if conn.dialect.name == "postgresql":
-                inserted, existing = await insert_batch(conn, (_ITEM, _CONTACT, _EVENT), rows)
-            else:
+        if self._engine.dialect.name == "postgresql":
+            inserted, existing = await self._insert_pg(rows)
+        else:
+            async with self._engine.connect() as conn:
                 inserted, existing = await _insert_core(conn, rows)
         out: list[Stored | None] = []
         for item, _, _ in rows:
             found = item if item["id"] in inserted else existing.get(_key(item))
             out.append(None if found is None else _stored(found, item["id"] in inserted))
         return out
+
+    async def _insert_pg(self, rows: list[Rows]) -> tuple[set[uuid.UUID], dict[Key, Row]]:
+        """On the writer's own connection, kept between batches: a pool checkout costs a ping
+        and a reset (two round trips) per batch. A connection that fails is dropped and the
+        batch tried once more on a new one (the server may have restarted while it was idle);
+        a second try is safe, because a row the first one committed is found, not doubled."""
+        for attempt in (1, 2):
+            if self._conn is None:
+                self._conn = await self._engine.connect()
+            try:
+                return await insert_batch(self._conn, (_ITEM, _CONTACT, _EVENT), rows)
+            except OperationalError:
+                await self._drop_connection()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _drop_connection(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                await conn.invalidate()
+                await conn.close()
+            except Exception as exc:  # already broken: nothing to hand back
+                log.debug("intake.writer.connection_dropped", error=str(exc)[:200])
 
 
 def _key(row: dict[str, Any]) -> tuple[str, str]:

@@ -86,7 +86,13 @@ async def insert_batch(
     except asyncpg.DataError as exc:
         # A value a column cannot hold (out of range, NUL): one item's fault, not an outage.
         raise DataError("intake batch", None, exc) from exc
-    except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError) as exc:
+    except (
+        asyncpg.PostgresError,
+        asyncpg.InterfaceError,
+        # A connection the server dropped can also leave the protocol in this state.
+        asyncpg.InternalClientError,
+        OSError,
+    ) as exc:
         raise OperationalError("intake batch", None, exc) from exc
     return inserted, existing
 

@@ -182,3 +182,28 @@ async def test_a_value_the_database_cannot_hold_fails_only_its_item(engine, sess
     assert "cannot be stored" in results[1].detail
     assert all(not isinstance(r, BaseException) and r.created for r in (results[0], results[2]))
     assert await _count(sessionmaker, Item) == 2
+
+
+@pytest.mark.parametrize("pause", [0.0, 0.2])
+async def test_a_lost_connection_is_replaced_without_failing_the_batch(engine, sessionmaker, pause):
+    """The writer keeps its connection between batches; when the server drops it (a restart
+    while idle), the next batch is written on a new one and no request sees an error. The
+    driver fails differently depending on whether it has read the server's goodbye yet."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the held connection is the PostgreSQL path")
+    writer = IntakeWriter(engine, None)
+    try:
+        first = await writer.store(_new(SETTLEMENT_PAGE))
+        held = writer._conn
+        assert held is not None
+        pid = (await held.get_raw_connection()).driver_connection.get_server_pid()
+        async with engine.connect() as admin:
+            await admin.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
+        await asyncio.sleep(pause)
+        second = await writer.store(_new(SETTLEMENT_PAGE))
+        assert writer._conn is not None and writer._conn is not held
+    finally:
+        await writer.close()
+    assert first.created and second.created
+    assert await _count(sessionmaker, Item) == 2
+    assert writer._conn is None  # closed with the writer
