@@ -9,10 +9,11 @@ from fastapi import APIRouter, Body, Response
 
 from schemas.ingest import CommentIn, IngestBatchResult, IngestResult, PlatformMessageIn
 from service.deps import IntakeCaller
+from service.fastroute import IntakeRoute
 from service.ingest.service import ingest_comment, ingest_platform_message
 from service.items.dependencies import IntakeDep
 
-router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"])
+router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"], route_class=IntakeRoute)
 
 MAX_BATCH = 500
 

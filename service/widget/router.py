@@ -11,6 +11,7 @@ from schemas.widget import CitizenMessageIn, WidgetReportAccepted, WidgetReportI
 from service.config import resolve_secret_key
 from service.deps import SettingsDep, UowDep
 from service.errors import NotFound
+from service.fastroute import IntakeRoute
 from service.items.dependencies import IntakeDep
 from service.sla.dependencies import SlaDep
 from service.widget import proof, ratelimit
@@ -23,7 +24,7 @@ from service.widget.service import (
     submit_report,
 )
 
-router = APIRouter(prefix="/api/v1/widget", tags=["widget"])
+router = APIRouter(prefix="/api/v1/widget", tags=["widget"], route_class=IntakeRoute)
 
 IdempotencyKey = Annotated[
     str | None,
