@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     api_port: int = 8000
     log_level: str = "INFO"
     log_json: bool = True
+    # FastAPI's own OpenTelemetry spans, metrics and logs (exported only where an OpenTelemetry
+    # SDK is configured). Off by default: /metrics is Prometheus, and the per-request check for
+    # a configured provider costs intake ~5 % of its throughput.
+    otel_enabled: bool = False
 
     db_pool_size: int = 10
     # Intake endpoints remember a service token's caller this long (service/users/cache.py).

@@ -3,8 +3,8 @@ CORS that knows each page's widget origins."""
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import problem
 from service.items.references import References
+from service.logging import REQUEST_ID
 
 log = structlog.get_logger()
 
@@ -65,16 +66,22 @@ class BodyLimitMiddleware:
         await response(scope, receive, send)
 
 
+# Methods outside this set share one label value: a client must not mint metric series.
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
 class AccessLogMiddleware:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
+        # Labelled children by (method, route, status): `labels()` costs ~10 µs a request.
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = uuid.uuid4().hex[:16]
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        request_id = os.urandom(8).hex()
+        token = REQUEST_ID.set(request_id)
         start = time.perf_counter()
         status: dict[str, Any] = {"code": 500}
 
@@ -88,14 +95,23 @@ class AccessLogMiddleware:
             await self.app(scope, receive, capture)
         finally:
             self._observe(scope, status["code"], time.perf_counter() - start)
-            structlog.contextvars.unbind_contextvars("request_id")
+            REQUEST_ID.reset(token)
 
     def _observe(self, scope: Scope, code: int, elapsed: float) -> None:
         route = scope.get("route")
         template = getattr(route, "path", "unmatched")
         method = scope.get("method", "")
-        REQUESTS.labels(method, template, str(code)).inc()
-        LATENCY.labels(method, template).observe(elapsed)
+        if method not in _METHODS:
+            method = "other"
+        series = self._series.get((method, template, code))
+        if series is None:
+            series = (
+                REQUESTS.labels(method, template, str(code)),
+                LATENCY.labels(method, template),
+            )
+            self._series[(method, template, code)] = series
+        series[0].inc()
+        series[1].observe(elapsed)
         # No bodies or query strings in logs: they may carry personal data.
         log.info(
             "http.request", method=method, route=template, status=code, ms=round(elapsed * 1000, 1)

@@ -1,0 +1,51 @@
+"""The access-log middleware: request ids on log lines and responses, bounded metric series."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from prometheus_client import REGISTRY
+
+from service.logging import REQUEST_ID, add_request_id
+from service.middleware import AccessLogMiddleware
+
+
+def _app(seen: list[str | None]) -> Any:
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(REQUEST_ID.get())
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    return AccessLogMiddleware(app)
+
+
+async def test_the_request_id_is_on_the_response_and_in_the_log_context():
+    seen: list[str | None] = []
+    transport = httpx.ASGITransport(app=_app(seen))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        first = await c.get("/a")
+        second = await c.get("/a")
+    ids = [first.headers["x-request-id"], second.headers["x-request-id"]]
+    assert seen == ids and ids[0] != ids[1] and len(ids[0]) == 16
+    assert REQUEST_ID.get() is None  # not left behind for the next request
+    assert add_request_id(None, "info", {"event": "x"}) == {"event": "x"}
+    token = REQUEST_ID.set("abc")
+    try:
+        assert add_request_id(None, "info", {"event": "x"})["request_id"] == "abc"
+    finally:
+        REQUEST_ID.reset(token)
+
+
+async def test_unknown_methods_share_one_metric_series():
+    def count(method: str) -> float:
+        labels = {"method": method, "route": "unmatched", "status": "204"}
+        return REGISTRY.get_sample_value("http_requests_total", labels) or 0.0
+
+    before = count("other")
+    transport = httpx.ASGITransport(app=_app([]))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        for method in ("BREW", "PROPFIND", "GET"):
+            await c.request(method, "/x")
+    assert count("other") == before + 2
+    assert count("BREW") == 0.0
