@@ -30,12 +30,16 @@ async def post_comments(
     _user: IntakeCaller,
     response: Response,
 ) -> IngestResult | IngestBatchResult:
-    batch = body if isinstance(body, list) else [body]
+    if not isinstance(body, list):
+        result = await ingest_comment(intake, body)
+        if result.duplicate:
+            response.status_code = 200
+        return result
     # Handed to the writer together, so a batch lands in one transaction (or a few).
-    results = await asyncio.gather(*(ingest_comment(intake, c) for c in batch))
+    results = await asyncio.gather(*(ingest_comment(intake, c) for c in body))
     if all(r.duplicate for r in results):
         response.status_code = 200
-    return IngestBatchResult(items=results) if isinstance(body, list) else results[0]
+    return IngestBatchResult(items=results)
 
 
 @router.post(
