@@ -51,12 +51,12 @@ async def caller_apart(request: Request, creds: Credentials) -> User:
     intake endpoints write through the group-commit writer and hold no transaction."""
     token = _token(creds)
     cache: TokenCache = request.app.state.token_cache
-    user = cache.get(token)
-    if user is None:
+
+    async def load() -> User:
         async with request.app.state.sessionmaker() as session:
-            user = _known(await user_for_token(session, token))
-        cache.put(token, user)
-    return user
+            return _known(await user_for_token(session, token))
+
+    return await cache.lookup(token, load)
 
 
 def _token(creds: HTTPAuthorizationCredentials | None) -> str:

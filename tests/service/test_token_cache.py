@@ -47,3 +47,30 @@ async def test_revoked_token_is_refused_at_once_without_cache(settings, make_use
         )
         assert r.status_code == 200, r.text
         assert (await _post(app, headers)).status_code == 401
+
+
+async def test_concurrent_misses_share_one_lookup() -> None:
+    import asyncio
+
+    cache = TokenCache(ttl_s=5)
+    user = User(id=1, name="svc", role="service", authority_code="op_tsur")
+    calls = 0
+
+    async def load() -> User:
+        nonlocal calls
+        calls += 1
+        await asyncio.sleep(0.01)
+        return user
+
+    found = await asyncio.gather(*(cache.lookup("fr_token", load) for _ in range(32)))
+    assert found == [user] * 32 and calls == 1
+    assert await cache.lookup("fr_token", load) is user and calls == 1  # cached now
+
+    async def refused() -> User:
+        raise ValueError("unknown token")
+
+    results = await asyncio.gather(
+        *(cache.lookup("fr_bad", refused) for _ in range(3)), return_exceptions=True
+    )
+    assert all(isinstance(r, ValueError) for r in results)
+    assert cache.get("fr_bad") is None  # an error is not cached; the next request asks again
