@@ -10,10 +10,11 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import problem
+from service.errors import TooLarge, problem
 from service.items.references import References
 from service.logging import REQUEST_ID
 
@@ -23,8 +24,15 @@ REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "
 LATENCY = Histogram("http_request_seconds", "HTTP request latency", ["method", "route"])
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(TooLarge, StarletteHTTPException):  # type: ignore[misc]  # headers: dict vs Mapping
+    """Raised while a handler reads a body past the limit. An HTTPException, because FastAPI's
+    body parser lets those through (any other error there becomes a 400), and a `TooLarge`, so
+    it renders as the same 413 problem as a body refused by its declared length."""
+
+    def __init__(self, limit: int) -> None:
+        detail = f"the request body exceeds {limit} bytes"
+        Exception.__init__(self, detail)
+        self.detail, self.headers, self.extra = detail, None, {}
 
 
 class BodyLimitMiddleware:
@@ -53,7 +61,7 @@ class BodyLimitMiddleware:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise BodyTooLarge
+                    raise BodyTooLarge(limit)
             return message
 
         try:

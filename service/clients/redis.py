@@ -95,7 +95,10 @@ class QueueClient:
             score = to_unix_ms(job.defer_until) if job.defer_until else now
             data = serialize_job(job.name, job.args, {}, None, now, serializer=serialize)
             keys.append(job_key_prefix + job_id)
-            args += (job_id, score, score - now + pool.expires_extra_ms, data)
+            # arq's own expiry; at least 1 ms, since Redis refuses the SET (and the script stops
+            # there) for a job deferred to a moment long past.
+            expires = max(score - now + pool.expires_extra_ms, 1)
+            args += (job_id, score, expires, data)
         if self._enqueue_script is None:
             self._enqueue_script = pool.register_script(ENQUEUE_SCRIPT)
         await self._enqueue_script(keys=keys, args=args)

@@ -16,6 +16,7 @@ one per transaction, so one bad item cannot fail its neighbours.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -148,7 +149,11 @@ class IntakeWriter:
         future: asyncio.Future[Stored] = loop.create_future()
         self._waiting.append(_Waiting(new, future))
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="intake-writer")
+            # A context of its own: the writer outlives the request that started it, and must
+            # not log with that request's id.
+            self._task = asyncio.create_task(
+                self._run(), name="intake-writer", context=contextvars.Context()
+            )
         self._wakeup.set()
         # A client that hangs up does not cancel the write: the item is committed all the same.
         return await asyncio.shield(future)
@@ -164,14 +169,13 @@ class IntakeWriter:
             self._conn = None
         while self._waiting:  # no task (never started, or another loop): drain here
             await self._drain_once()
-        if self._conn is not None:
-            conn, self._conn = self._conn, None
-            await conn.close()
+        await self._drop_connection(invalidate=False)
 
     async def _run(self) -> None:
         while True:
             if not self._waiting:
                 if self._closing:
+                    await self._drop_connection(invalidate=False)  # a store after close
                     return
                 await self._wakeup.wait()
                 self._wakeup.clear()
@@ -188,10 +192,11 @@ class IntakeWriter:
         except Exception as exc:  # the loop must survive anything a batch throws
             if not isinstance(exc, Unprocessable):
                 log.exception("intake.writer.failed", size=len(batch))
-            for waiting in batch:
-                if not waiting.future.done():
-                    waiting.future.set_exception(exc)
+            _fail(batch, exc)
             return
+        except BaseException:  # cancelled mid-batch (a shutdown): no request may wait forever
+            _fail(batch, _retry())
+            raise
         if created and self._sink is not None:
             jobs = [PendingJob(ROUTE_ITEM, (str(i),), route_job_id(str(i))) for i in created]
             try:
@@ -241,7 +246,8 @@ class IntakeWriter:
         out: list[Stored | None] = []
         for item, _, _ in rows:
             found = item if item["id"] in inserted else existing.get(_key(item))
-            out.append(None if found is None else _stored(found, item["id"] in inserted))
+            # Our own id found in place: a retry after a COMMIT whose answer was lost.
+            out.append(None if found is None else _stored(found, found["id"] == item["id"]))
         return out
 
     async def _insert_pg(self, rows: list[Rows]) -> tuple[set[uuid.UUID], dict[Key, Row]]:
@@ -260,14 +266,21 @@ class IntakeWriter:
                     raise
         raise AssertionError("unreachable")
 
-    async def _drop_connection(self) -> None:
+    async def _drop_connection(self, *, invalidate: bool = True) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
             try:
-                await conn.invalidate()
+                if invalidate:
+                    await conn.invalidate()
                 await conn.close()
             except Exception as exc:  # already broken: nothing to hand back
                 log.debug("intake.writer.connection_dropped", error=str(exc)[:200])
+
+
+def _fail(batch: list[_Waiting], exc: BaseException) -> None:
+    for waiting in batch:
+        if not waiting.future.done():
+            waiting.future.set_exception(exc)
 
 
 def _key(row: dict[str, Any]) -> tuple[str, str]:

@@ -50,6 +50,8 @@ class TokenCache:
         pending = self._loading.get(key)
         if pending is None:
             pending = asyncio.ensure_future(self._load(token, key, load))
+            # Read the outcome even when every waiter has gone (no "never retrieved" noise).
+            pending.add_done_callback(lambda f: f.cancelled() or f.exception())
             self._loading[key] = pending
         return await asyncio.shield(pending)
 

@@ -119,6 +119,7 @@ def _widget_cases(tag: str) -> list[dict[str, Any]]:
         },
         {"content": b'{"page_id": "' + SETTLEMENT_PAGE.encode() + b'", "text": "\xff"}'},
         {"content": b'{"page_id": 1, "text": NaN}', "headers": json_ct},
+        {"content": json.dumps(good).encode(), "headers": {"Content-Type": "application/x/+json"}},
     ]
 
 
@@ -202,9 +203,61 @@ def test_the_intake_routes_take_the_lean_path():
         ("application/problem+json", True),
         ("text/plain", False),
         ("text/json", False),
+        ("application/x/+json", False),
+        ("application/a, application/b+json", False),
         (None, False),
         ("", False),
     ],
 )
 def test_json_content_types(content_type, expected):
     assert is_json(content_type) is expected
+
+
+async def _raw_post(app: Any, messages: list[dict[str, Any]], headers: list[Any]) -> int:
+    """Drive the ASGI app directly, with exactly these body messages (then a disconnect)."""
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "POST",
+        "scheme": "http", "path": WIDGET, "raw_path": WIDGET.encode(), "query_string": b"",
+        "root_path": "", "client": ("127.0.0.1", 1), "server": ("testserver", 80),
+        "headers": [(b"host", b"testserver"), *headers],
+    }  # fmt: skip
+    queue = [*messages, {"type": "http.disconnect"}]
+    status: list[int] = []
+
+    async def receive() -> dict[str, Any]:
+        return queue.pop(0) if len(queue) > 1 else queue[0]
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            status.append(message["status"])
+
+    await app(scope, receive, send)
+    return status[0]
+
+
+async def test_a_client_that_hangs_up_mid_body_gets_the_same_answer(app, generic_client):
+    generic_app = generic_client._transport.app  # type: ignore[attr-defined]
+    json_ct = [(b"content-type", b"application/json")]
+    cut = [{"type": "http.request", "body": b'{"page_id": "vk:', "more_body": True}]
+    assert await _raw_post(app, cut, json_ct) == await _raw_post(generic_app, cut, json_ct) == 400
+    # Streamed past the widget's body limit, without a Content-Length: 413 on both paths.
+    chunk = b'{"page_id": "' + b"x" * 40_000
+    big = [{"type": "http.request", "body": chunk, "more_body": True}] * 3
+    assert await _raw_post(app, big, json_ct) == await _raw_post(generic_app, big, json_ct) == 413
+
+
+async def test_dependency_overrides_are_honoured(app, client, make_user):
+    from service.deps import _service_caller
+    from service.errors import Forbidden
+
+    async def nobody() -> None:
+        raise Forbidden("overridden")
+
+    auth = {"Authorization": (await make_user("service", "op_tsur"))["Authorization"]}
+    app.dependency_overrides[_service_caller] = nobody
+    try:
+        answer = await client.post(COMMENTS, json=comment(), headers=auth)
+    finally:
+        app.dependency_overrides.clear()
+    assert answer.status_code == 403
+    assert (await client.post(COMMENTS, json=comment(), headers=auth)).status_code == 202

@@ -207,3 +207,92 @@ async def test_a_lost_connection_is_replaced_without_failing_the_batch(engine, s
     assert first.created and second.created
     assert await _count(sessionmaker, Item) == 2
     assert writer._conn is None  # closed with the writer
+
+
+async def test_a_retry_after_a_lost_commit_answer_still_counts_as_new(
+    engine, sessionmaker, monkeypatch
+):
+    """The connection drops after COMMIT but before its answer: the retry finds the rows the
+    first try committed, and they are still this batch's new items (their ids are ours)."""
+    from sqlalchemy.exc import OperationalError
+
+    from service.items import writer as writer_module
+
+    real = writer_module.insert_batch
+    calls = 0
+
+    async def commit_then_fail(*args, **kwargs):
+        nonlocal calls
+        calls += 1
+        result = await real(*args, **kwargs)
+        if calls == 1:
+            raise OperationalError("commit answer lost", None, ConnectionResetError())
+        return result
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the held connection is the PostgreSQL path")
+    monkeypatch.setattr(writer_module, "insert_batch", commit_then_fail)
+    sink = _Sink()
+    writer = IntakeWriter(engine, sink)
+    try:
+        stored = await writer.store(_new(SETTLEMENT_PAGE))
+    finally:
+        await writer.close()
+    assert calls == 2 and stored.created
+    assert [j.args for j in sink.jobs] == [(str(stored.id),)]  # routed, not left to the sweep
+    assert await _count(sessionmaker, Item) == 1
+
+
+async def test_a_writer_cancelled_mid_batch_answers_its_requests(engine, monkeypatch):
+    from service.errors import Conflict
+    from service.items import writer as writer_module
+
+    started = asyncio.Event()
+
+    async def stuck(*args, **kwargs):
+        started.set()
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(writer_module, "insert_batch", stuck)
+    monkeypatch.setattr(writer_module, "_insert_core", stuck)
+    writer = IntakeWriter(engine, None)
+    request = asyncio.ensure_future(writer.store(_new(SETTLEMENT_PAGE)))
+    await asyncio.wait_for(started.wait(), 5)
+    assert writer._task is not None
+    writer._task.cancel()
+    with pytest.raises(Conflict):  # "retry shortly", not a request left waiting forever
+        await asyncio.wait_for(request, 5)
+
+
+class _Sink:
+    def __init__(self) -> None:
+        self.jobs: list = []
+
+    async def enqueue_many(self, jobs) -> None:
+        self.jobs += jobs
+
+
+async def test_enqueue_many_takes_every_job_of_a_batch(settings, redis):
+    """One script call per batch, in arq's own format; a job deferred to a moment long past
+    (Redis refuses a negative expiry) does not stop the jobs after it."""
+    from arq.jobs import Job
+
+    from service.clients.redis import QueueClient, deserialize
+    from service.queue import PendingJob
+
+    past = dt.datetime.now(dt.UTC) - dt.timedelta(days=2)
+    jobs = [
+        PendingJob("items.route", ("a",), "job-past", past),
+        PendingJob("items.route", ("b",), "job-now"),
+        PendingJob("items.route", ("b",), "job-now"),  # a repeat changes nothing
+    ]
+    queue = QueueClient(settings.redis_url)
+    try:
+        await queue.enqueue_many(jobs)
+        pool = await queue.pool()
+        info = await Job("job-now", pool, _deserializer=deserialize).info()
+    finally:
+        await queue.close()
+    # Both queued (the past one with a job key that expires at once: arq's "expired" job).
+    assert await redis.zcard(QUEUE) == 2
+    assert info is not None and info.function == "items.route" and list(info.args) == ["b"]
