@@ -101,9 +101,13 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, capture)
-        finally:
+        except BaseException:
+            # The id stays set: the server-error handler outside this middleware logs the error
+            # after this returns. The request's task, and its context, end with the request.
             self._observe(scope, status["code"], time.perf_counter() - start)
-            REQUEST_ID.reset(token)
+            raise
+        self._observe(scope, status["code"], time.perf_counter() - start)
+        REQUEST_ID.reset(token)
 
     def _observe(self, scope: Scope, code: int, elapsed: float) -> None:
         route = scope.get("route")

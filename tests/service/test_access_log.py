@@ -49,3 +49,24 @@ async def test_unknown_methods_share_one_metric_series():
             await c.request(method, "/x")
     assert count("other") == before + 2
     assert count("BREW") == 0.0
+
+
+async def test_an_unhandled_error_is_logged_with_its_request_id():
+    """Starlette's server-error handler sits outside this middleware and logs after it."""
+    import asyncio
+
+    seen: list[str | None] = []
+
+    async def failing(scope: Any, receive: Any, send: Any) -> None:
+        seen.append(REQUEST_ID.get())
+        raise RuntimeError("boom")
+
+    async def request_task() -> str | None:
+        scope = {"type": "http", "method": "GET", "path": "/x", "headers": []}
+        try:
+            await AccessLogMiddleware(failing)(scope, None, None)
+        except RuntimeError:
+            return REQUEST_ID.get()  # what the outer handler sees when it logs
+        return None
+
+    assert await asyncio.create_task(request_task()) == seen[0] is not None
