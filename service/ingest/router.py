@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Response
 from schemas.ingest import CommentIn, IngestBatchResult, IngestResult, PlatformMessageIn
 from service.deps import IntakeCaller
 from service.fastroute import IntakeRoute
-from service.ingest.service import ingest_comment, ingest_platform_message
+from service.ingest.service import check_comment_batch, ingest_comment, ingest_platform_message
 from service.items.dependencies import IntakeDep
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"], route_class=IntakeRoute)
@@ -35,6 +35,7 @@ async def post_comments(
         if result.duplicate:
             response.status_code = 200
         return result
+    await check_comment_batch(intake, body)
     # Handed to the writer together, so a batch lands in one transaction (or a few).
     results = await asyncio.gather(*(ingest_comment(intake, c) for c in body))
     if all(r.duplicate for r in results):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from schemas.ingest import CommentIn, IngestResult, PlatformMessageIn
 from schemas.items import Channel
 from service.db import UnitOfWork
+from service.errors import Unprocessable
 from service.items.intake import NewItem, check_references, store_item
 from service.items.writer import Intake, Stored
 
@@ -21,6 +22,16 @@ def _result(stored: Stored) -> IngestResult:
 def comment_external_id(c: CommentIn) -> str:
     # Comment ids are unique per wall (page), not globally.
     return f"{c.page_id}#{c.comment_id}"
+
+
+async def check_comment_batch(intake: Intake, batch: list[CommentIn]) -> None:
+    """Every comment's page and network, before any is stored: a batch refused for one of them
+    stores none (the client fixes that comment and sends the batch again)."""
+    for index, c in enumerate(batch):
+        try:
+            await intake.references.check(page_id=c.page_id, category=None, network=c.network)
+        except Unprocessable as exc:
+            raise Unprocessable(f"comment {index}: {exc.detail}", **exc.extra) from None
 
 
 async def ingest_comment(intake: Intake, c: CommentIn) -> IngestResult:

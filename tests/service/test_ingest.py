@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+import pytest
 from sqlalchemy import func, select
 
 from schemas.items import Contact, Item
@@ -65,6 +66,20 @@ class TestComments:
         dups = [i["duplicate"] for i in r.json()["items"]]
         assert dups == [False, False, True]
         assert await count(sessionmaker) == 2
+
+    @pytest.mark.parametrize(
+        ("bad", "field"),
+        [({"page_id": "vk:no_such_page"}, "page_id"), ({"network": "ok"}, "network")],
+    )
+    async def test_a_batch_refused_for_one_comment_stores_none(
+        self, client, make_user, sessionmaker, bad, field
+    ):
+        svc = await make_user("service", "op_tsur")
+        batch = [comment(), comment(**bad), comment()]
+        r = await client.post("/api/v1/ingest/comments", json=batch, headers=svc)
+        assert r.status_code == 422
+        assert r.json()["detail"].startswith("comment 1: ") and r.json()["field"] == field
+        assert await count(sessionmaker) == 0
 
     async def test_concurrent_repeats(self, client, make_user, sessionmaker):
         svc = await make_user("service", "op_tsur")
