@@ -14,7 +14,7 @@ everything but the happy path of endpoints of a simple shape — one JSON body, 
   by the endpoint are kept as FastAPI keeps them.
 
 Routes of any other shape get FastAPI's handler. The OpenAPI schema comes from the endpoint's
-signature either way. tests/test_fastroute.py compares both handlers answer for answer.
+signature either way. tests/service/test_fastroute.py compares both handlers answer for answer.
 """
 
 from __future__ import annotations
@@ -71,13 +71,9 @@ def _resolver(dep: Dependant) -> Resolver | None:
         and not (dep.cookie_params or dep.body_params)
     )
     call = dep.call
-    if plain and call is not None and _is_async(call):
+    if plain and call is not None and inspect.iscoroutinefunction(call):
         return call
     return None
-
-
-def _is_async(call: Callable[..., Any]) -> bool:
-    return inspect.iscoroutinefunction(call)
 
 
 class IntakeRoute(APIRoute):

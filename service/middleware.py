@@ -101,12 +101,10 @@ class AccessLogMiddleware:
 
         try:
             await self.app(scope, receive, capture)
-        except BaseException:
-            # The id stays set: the server-error handler outside this middleware logs the error
-            # after this returns. The request's task, and its context, end with the request.
+        finally:
             self._observe(scope, status["code"], time.perf_counter() - start)
-            raise
-        self._observe(scope, status["code"], time.perf_counter() - start)
+        # Reset only after a normal return: on an error the server-error handler outside this
+        # middleware logs it afterwards, with the id. The request's task ends with the request.
         REQUEST_ID.reset(token)
 
     def _observe(self, scope: Scope, code: int, elapsed: float) -> None:

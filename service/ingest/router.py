@@ -30,17 +30,15 @@ async def post_comments(
     _user: IntakeCaller,
     response: Response,
 ) -> IngestResult | IngestBatchResult:
-    if not isinstance(body, list):
-        result = await ingest_comment(intake, body)
-        if result.duplicate:
-            response.status_code = 200
-        return result
-    await check_comment_batch(intake, body)
-    # Handed to the writer together, so a batch lands in one transaction (or a few).
-    results = await asyncio.gather(*(ingest_comment(intake, c) for c in body))
+    if isinstance(body, list):
+        await check_comment_batch(intake, body)
+        # Handed to the writer together, so a batch lands in one transaction (or a few).
+        results = await asyncio.gather(*(ingest_comment(intake, c) for c in body))
+    else:
+        results = [await ingest_comment(intake, body)]
     if all(r.duplicate for r in results):
         response.status_code = 200
-    return IngestBatchResult(items=results)
+    return IngestBatchResult(items=results) if isinstance(body, list) else results[0]
 
 
 @router.post(

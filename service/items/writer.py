@@ -255,16 +255,19 @@ class IntakeWriter:
         and a reset (two round trips) per batch. A connection that fails is dropped and the
         batch tried once more on a new one (the server may have restarted while it was idle);
         a second try is safe, because a row the first one committed is found, not doubled."""
-        for attempt in (1, 2):
-            if self._conn is None:
-                self._conn = await self._engine.connect()
-            try:
-                return await insert_batch(self._conn, (_ITEM, _CONTACT, _EVENT), rows)
-            except OperationalError:
-                await self._drop_connection()
-                if attempt == 2:
-                    raise
-        raise AssertionError("unreachable")
+        try:
+            return await self._insert_held(rows)
+        except OperationalError:
+            return await self._insert_held(rows)
+
+    async def _insert_held(self, rows: list[Rows]) -> tuple[set[uuid.UUID], dict[Key, Row]]:
+        if self._conn is None:
+            self._conn = await self._engine.connect()
+        try:
+            return await insert_batch(self._conn, (_ITEM, _CONTACT, _EVENT), rows)
+        except OperationalError:
+            await self._drop_connection()
+            raise
 
     async def _drop_connection(self, *, invalidate: bool = True) -> None:
         conn, self._conn = self._conn, None
