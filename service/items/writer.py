@@ -3,9 +3,10 @@
 A durable 2xx needs a COMMIT, and a COMMIT per request (plus ~7 ORM statements around it) was
 what capped intake at ~140 requests/s (docs/benchmarks.md, "Ingest"). Here each request hands
 its new item to the process's writer and waits; the writer inserts everything waiting in one
-transaction with three multi-row Core statements, commits, answers every waiting request, and
-only then enqueues the routing jobs in one Redis round trip. Nothing is answered before its row
-is committed, and a request never waits for more than the batch in flight plus its own.
+transaction (on PostgreSQL one statement), answers every waiting request, and only then
+enqueues the routing jobs in one Redis round trip, beside the next batch's commit. Nothing is
+answered before its row is committed, and a request never waits for more than the batch in
+flight plus its own.
 
 Duplicates are settled by the unique (channel, external_id) constraint: rows that conflict are
 skipped by ``ON CONFLICT DO NOTHING`` and answered with the stored row. When a batch fails as a
@@ -20,7 +21,7 @@ import contextvars
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import structlog
@@ -98,6 +99,8 @@ _EVENT_DEFAULTS = _defaults(ItemEvent)
 def _rows(new: NewItem) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]:
     """The same rows as `intake.build_rows`, as plain dicts for multi-row Core inserts."""
     item = {**_ITEM_DEFAULTS(), **item_fields(new)}
+    if new.source_created_at is not None:
+        item["source_created_at"] = _utc(new.source_created_at)
     contact = None
     if new.contact and any(new.contact.values()):
         contact = {**_CONTACT_DEFAULTS(), **new.contact, "item_id": item["id"]}
@@ -109,6 +112,18 @@ def _rows(new: NewItem) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str
         data=received_event_data(new),
     )
     return item, contact, event
+
+
+def _utc(moment: datetime) -> datetime:
+    """In UTC, as the column type binds it: the PostgreSQL path sends rows as JSON, past the
+    type's bind step, and an instant with no UTC form (0001-01-01 at +00:01) must be refused
+    here, not stored as a year BC that no reader can load."""
+    try:
+        if moment.tzinfo is None:
+            raise ValueError("naive datetime given to a timezone-aware column")
+        return moment.astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
+        raise DataError("intake row", None, exc) from exc
 
 
 def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -138,6 +153,7 @@ class IntakeWriter:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closing = False
         self._conn: AsyncConnection | None = None
+        self._enqueuing: set[asyncio.Task[None]] = set()
 
     async def store(self, new: NewItem) -> Stored:
         """Returns once the item (or the row that already had its key) is committed."""
@@ -169,6 +185,10 @@ class IntakeWriter:
             self._conn = None
         while self._waiting:  # no task (never started, or another loop): drain here
             await self._drain_once()
+        loop = asyncio.get_running_loop()
+        enqueuing = [task for task in self._enqueuing if task.get_loop() is loop]
+        if enqueuing:
+            await asyncio.gather(*enqueuing, return_exceptions=True)
         await self._drop_connection(invalidate=False)
 
     async def _run(self) -> None:
@@ -188,34 +208,28 @@ class IntakeWriter:
         BATCHES.inc()
         BATCH_SIZE.observe(len(batch))
         try:
-            created = await self._write(batch)
+            await self._write(batch)
         except Exception as exc:  # the loop must survive anything a batch throws
             if not isinstance(exc, Unprocessable):
                 log.exception("intake.writer.failed", size=len(batch))
             _fail(batch, exc)
-            return
         except BaseException:  # cancelled mid-batch (a shutdown): no request may wait forever
             _fail(batch, _retry())
             raise
-        if created and self._sink is not None:
-            jobs = [PendingJob(ROUTE_ITEM, (str(i),), route_job_id(str(i))) for i in created]
-            try:
-                await self._sink.enqueue_many(jobs)
-            except Exception as exc:
-                # The rows are committed; the periodic sweep enqueues what Redis did not take.
-                log.warning("queue.enqueue_failed", jobs=len(jobs), error=str(exc))
 
-    async def _write(self, batch: list[_Waiting]) -> list[uuid.UUID]:
-        """Commit the batch, answer its requests, and return the ids of the new items."""
+    async def _write(self, batch: list[_Waiting]) -> None:
+        """Commit the batch, enqueue the routing jobs of its new items, answer its requests."""
         try:
             results = await self._commit([w.new for w in batch])
-        except StatementError as exc:
+        except (StatementError, UnicodeError) as exc:
             if not _row_fault(exc):
                 raise  # the database itself: the whole batch fails (503), nothing is half-done
             # One item's bad row must not fail the requests that shared its transaction.
             if len(batch) == 1:
                 raise Unprocessable(_row_detail(batch[0].new, exc)) from None
-            return await self._one_by_one(batch)
+            await self._one_by_one(batch)
+            return
+        self._enqueue_soon([s.id for s in results if s is not None and s.created])
         for waiting, stored in zip(batch, results, strict=True):
             if waiting.future.done():
                 continue
@@ -224,17 +238,32 @@ class IntakeWriter:
                 waiting.future.set_exception(_retry())
             else:
                 waiting.future.set_result(stored)
-        return [s.id for s in results if s is not None and s.created]
 
-    async def _one_by_one(self, batch: list[_Waiting]) -> list[uuid.UUID]:
-        created: list[uuid.UUID] = []
+    async def _one_by_one(self, batch: list[_Waiting]) -> None:
         for waiting in batch:
             try:
-                created += await self._write([waiting])
+                await self._write([waiting])
             except Exception as exc:
                 if not waiting.future.done():
                     waiting.future.set_exception(exc)
-        return created
+
+    def _enqueue_soon(self, created: list[uuid.UUID]) -> None:
+        """Beside the next batch's commit, which need not wait for Redis. Started before the
+        requests are answered, so the jobs are sent before any answer is (the task runs first)."""
+        if not created or self._sink is None:
+            return
+        task = asyncio.create_task(self._enqueue(created))
+        self._enqueuing.add(task)
+        task.add_done_callback(self._enqueuing.discard)
+
+    async def _enqueue(self, created: list[uuid.UUID]) -> None:
+        assert self._sink is not None
+        jobs = [PendingJob(ROUTE_ITEM, (str(i),), route_job_id(str(i))) for i in created]
+        try:
+            await self._sink.enqueue_many(jobs)
+        except Exception as exc:
+            # The rows are committed; the periodic sweep enqueues what Redis did not take.
+            log.warning("queue.enqueue_failed", jobs=len(jobs), error=str(exc))
 
     async def _commit(self, batch: list[NewItem]) -> list[Stored | None]:
         rows = [_rows(new) for new in batch]
@@ -331,10 +360,13 @@ def _retry() -> Conflict:
     )
 
 
-def _row_fault(exc: StatementError) -> bool:
-    """A refused row (constraint, a value the column cannot hold, a value no bind can convert),
-    as opposed to the database being unreachable or failing."""
-    return isinstance(exc, IntegrityError | DataError) or not isinstance(exc, DBAPIError)
+def _row_fault(exc: Exception) -> bool:
+    """A refused row (constraint, a value the column cannot hold, a value no bind can convert,
+    text no encoding can carry: SQLite's driver raises that one bare), as opposed to the
+    database being unreachable or failing."""
+    if isinstance(exc, IntegrityError | DataError | UnicodeError):
+        return True
+    return isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
 
 
 def _row_detail(new: NewItem, exc: Exception) -> str:

@@ -164,10 +164,19 @@ async def test_database_down_is_a_503_not_a_500(settings):
     assert r.headers["content-type"].startswith("application/problem+json")
 
 
-async def test_a_value_the_database_cannot_hold_fails_only_its_item(engine, sessionmaker):
-    # Past validation (say, a connector's own code path): 0001-01-01 at +00:01 has no UTC form.
-    no_utc = dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(minutes=1)))
-    bad = dataclasses.replace(_new(SETTLEMENT_PAGE), source_created_at=no_utc)
+@pytest.mark.parametrize(
+    "change",
+    [
+        # Past validation (say, a connector's own code path): 0001-01-01 at +00:01 has no UTC
+        # form (PostgreSQL, sent as JSON, would store it as a year BC).
+        {"source_created_at": dt.datetime(1, 1, 1, tzinfo=dt.timezone(dt.timedelta(minutes=1)))},
+        # A lone surrogate (Python's json accepts the escape): neither JSON nor UTF-8 carry it.
+        {"text": "фонарь \ud800"},
+    ],
+    ids=["no-utc-form", "lone-surrogate"],
+)
+async def test_a_value_the_database_cannot_hold_fails_only_its_item(engine, sessionmaker, change):
+    bad = dataclasses.replace(_new(SETTLEMENT_PAGE), **change)
     writer = IntakeWriter(engine, None)
     try:
         results = await asyncio.gather(
@@ -296,3 +305,26 @@ async def test_enqueue_many_takes_every_job_of_a_batch(settings, redis):
     # Both queued (the past one with a job key that expires at once: arq's "expired" job).
     assert await redis.zcard(QUEUE) == 2
     assert info is not None and info.function == "items.route" and list(info.args) == ["b"]
+
+
+async def test_a_batch_stores_contacts_and_events_of_its_new_items_only(engine, sessionmaker):
+    """One statement on PostgreSQL: items, then the contact and event rows of the items that
+    were inserted. A batch with one contact among three items, then one whose keys are taken."""
+    with_contact = dataclasses.replace(
+        _new(SETTLEMENT_PAGE), contact={"name": "Иван", "email": "ivan@example.com"}
+    )
+    batch = [_new(SETTLEMENT_PAGE), with_contact, _new(SETTLEMENT_PAGE)]
+    writer = IntakeWriter(engine, None)
+    try:
+        first = await asyncio.gather(*(writer.store(n) for n in batch))
+        again = await asyncio.gather(*(writer.store(n) for n in batch))
+    finally:
+        await writer.close()
+    assert [s.created for s in first] == [True] * 3
+    assert [(s.id, s.created) for s in again] == [(s.id, False) for s in first]
+    assert await _count(sessionmaker, Item) == 3
+    assert await _count(sessionmaker, Contact) == 1
+    assert await _count(sessionmaker, ItemEvent) == 3
+    async with sessionmaker() as s:
+        contact = (await s.exec(select(Contact))).one()[0]
+    assert (contact.item_id, contact.email) == (first[1].id, "ivan@example.com")
