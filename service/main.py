@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from service.alerts.router import router as alerts_router
 from service.catalog.router import router as catalog_router
@@ -87,12 +88,18 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
         max_bytes=MAX_BODY_BYTES,
         widget_max_bytes=settings.widget_max_body_bytes,
     )
-    app.add_middleware(AccessLogMiddleware)
+
+
+class App(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # The access log outermost, around Starlette's server-error handler: a 500 answer then
+        # carries x-request-id too, and is counted and logged like any other answer.
+        return AccessLogMiddleware(super().build_middleware_stack())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
-    app = FastAPI(
+    app = App(
         title="feedback-router",
         version="0.1.0",
         summary="Routes citizen feedback to the responsible authority and keeps it on time.",

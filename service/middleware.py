@@ -103,8 +103,8 @@ class AccessLogMiddleware:
             await self.app(scope, receive, capture)
         finally:
             self._observe(scope, status["code"], time.perf_counter() - start)
-        # Reset only after a normal return: on an error the server-error handler outside this
-        # middleware logs it afterwards, with the id. The request's task ends with the request.
+        # Reset only after a normal return: on an error the server (uvicorn) logs it after this
+        # middleware, with the id. The request's task ends with the request.
         REQUEST_ID.reset(token)
 
     def _observe(self, scope: Scope, code: int, elapsed: float) -> None:
@@ -153,8 +153,13 @@ class PageCORSMiddleware(CORSMiddleware):
         self._references = references
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _has_origin(scope):
+            # Not a cross-origin request (connectors, officials' tools, load): all Starlette
+            # would do is add "Vary: Origin", through three header objects a request.
+            await self.app(scope, receive, _vary_origin(send))
+            return
         refs = self._references()
-        if refs is not None and scope["type"] == "http" and _has_origin(scope):
+        if refs is not None and scope["type"] == "http":
             try:
                 await refs.fresh()
             except Exception as exc:  # a preflight must not fail because the DB blinked
@@ -170,3 +175,23 @@ class PageCORSMiddleware(CORSMiddleware):
 
 def _has_origin(scope: Scope) -> bool:
     return any(name == b"origin" for name, _ in scope["headers"])
+
+
+def _vary_origin(send: Send) -> Send:
+    """Starlette's answer to a request without `Origin`: `Vary` gets "Origin" appended, the
+    response's own `Vary` values joined into the first of them (as `MutableHeaders` sets it)."""
+
+    async def sender(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers: list[tuple[bytes, bytes]] = message.setdefault("headers", [])
+            at = [i for i, (name, _) in enumerate(headers) if name == b"vary"]
+            if not at:
+                headers.append((b"vary", b"Origin"))
+            else:
+                joined = b", ".join([*(headers[i][1] for i in at), b"Origin"])
+                headers[at[0]] = (b"vary", joined)
+                for i in reversed(at[1:]):
+                    del headers[i]
+        await send(message)
+
+    return sender

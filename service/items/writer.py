@@ -171,8 +171,9 @@ class IntakeWriter:
                 self._run(), name="intake-writer", context=contextvars.Context()
             )
         self._wakeup.set()
-        # A client that hangs up does not cancel the write: the item is committed all the same.
-        return await asyncio.shield(future)
+        # A request cancelled while it waits cancels only its future: the writer owns the
+        # write, commits the item all the same, and answers only futures still waiting.
+        return await future
 
     async def close(self) -> None:
         """Write and answer everything waiting, let the batch in flight finish, then stop."""

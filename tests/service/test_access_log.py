@@ -52,7 +52,7 @@ async def test_unknown_methods_share_one_metric_series():
 
 
 async def test_an_unhandled_error_is_logged_with_its_request_id():
-    """Starlette's server-error handler sits outside this middleware and logs after it."""
+    """Whatever sits outside this middleware (the server) and logs the error after it."""
     import asyncio
 
     seen: list[str | None] = []
@@ -70,3 +70,30 @@ async def test_an_unhandled_error_is_logged_with_its_request_id():
         return None
 
     assert await asyncio.create_task(request_task()) == seen[0] is not None
+
+
+async def test_a_server_error_answer_carries_the_request_id_of_its_log_line(settings):
+    """The access log wraps Starlette's server-error handler: the 500 it sends is counted and
+    carries x-request-id, the same id as the `request.unhandled` line."""
+    from structlog.testing import capture_logs
+
+    from service.logging import configure_logging
+    from service.main import create_app
+
+    app = create_app(settings)
+
+    @app.get("/boom")
+    async def boom() -> None:
+        raise RuntimeError("boom")
+
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    configure_logging("INFO", json=False)
+    with capture_logs(processors=[add_request_id]) as logs:
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            r = await c.get("/boom")
+    assert r.status_code == 500
+    assert r.headers["content-type"].startswith("application/problem+json")
+    unhandled = [e for e in logs if e["event"] == "request.unhandled"]
+    assert unhandled and unhandled[0]["request_id"] == r.headers["x-request-id"]
+    access = [e for e in logs if e["event"] == "http.request"]
+    assert access and access[0]["status"] == 500

@@ -328,3 +328,20 @@ async def test_a_batch_stores_contacts_and_events_of_its_new_items_only(engine, 
     async with sessionmaker() as s:
         contact = (await s.exec(select(Contact))).one()[0]
     assert (contact.item_id, contact.email) == (first[1].id, "ivan@example.com")
+
+
+async def test_a_request_cancelled_while_it_waits_leaves_its_batch_whole(engine, sessionmaker):
+    """A client that hangs up cancels its request's wait, not the write: its item is committed,
+    and its neighbours in the batch are answered as usual."""
+    writer = IntakeWriter(engine, None)
+    try:
+        gone = asyncio.ensure_future(writer.store(_new(SETTLEMENT_PAGE)))
+        stays = asyncio.ensure_future(writer.store(_new(SETTLEMENT_PAGE)))
+        await asyncio.sleep(0)  # both handed over; the batch is not committed yet
+        gone.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        assert (await asyncio.wait_for(stays, 5)).created
+    finally:
+        await writer.close()
+    assert await _count(sessionmaker, Item) == 2

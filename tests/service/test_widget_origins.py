@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.builders import SETTLEMENT_PAGE, widget_report
 
 SITE_PAGE = "site:d-pervomaysky.altai.example"
@@ -80,3 +82,43 @@ async def test_admin_refuses_what_is_not_an_origin(client, make_user):
 
 async def test_widget_report_builder_still_works(client):
     assert (await widget_report(client)).status_code == 202
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [],
+        [(b"content-type", b"application/json")],
+        [(b"vary", b"Accept-Encoding"), (b"content-type", b"text/plain")],
+        [(b"vary", b"Accept"), (b"x-a", b"1"), (b"vary", b"Cookie"), (b"Vary", b"Odd")],
+    ],
+)
+async def test_requests_without_origin_get_starlettes_vary_header(headers):
+    """Requests without `Origin` skip Starlette's CORS machinery; the answer must be the one it
+    gives: "Origin" appended to `Vary` (the response's own values joined into the first)."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    from service.middleware import PageCORSMiddleware
+
+    async def app(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": list(headers)})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    def scope():
+        return {"type": "http", "method": "POST", "path": "/", "headers": [(b"host", b"x")]}
+
+    async def run(middleware):
+        sent: list = []
+
+        async def send(message):
+            sent.append(message)
+
+        await middleware(scope(), None, send)
+        return sent
+
+    options = {"allow_origins": ["https://a.example"], "allow_origin_regex": None}
+    options |= {"allow_methods": ["GET", "POST"], "allow_headers": ["Content-Type"]}
+    ours = await run(PageCORSMiddleware(app, references=lambda: None, **options))
+    starlette = await run(CORSMiddleware(app, allow_credentials=False, **options))
+    assert ours == starlette
+    assert any(name == b"vary" and value.endswith(b"Origin") for name, value in ours[0]["headers"])
