@@ -487,8 +487,8 @@ def main() -> int:
     args.endpoints = [e for e in args.endpoints.split(",") if e]
     if not set(args.endpoints) <= set(PATHS) or not args.endpoints:
         p.error(f"--endpoints: a subset of {','.join(PATHS)}")
-    if not 1 <= args.duration <= 60 or not 0 <= args.warmup <= 10:
-        p.error("keep it bounded: --duration 1..60, --warmup 0..10")
+    if not 2 <= args.duration <= 60 or not 0 <= args.warmup <= 10:
+        p.error("keep it bounded: --duration 2..60, --warmup 0..10")
     if not 1 <= args.rounds <= 10 or args.duration / args.rounds < 2:
         p.error("--rounds 1..10, and at least 2 s of --duration per round")
     if not 1 <= args.connections <= 256 or not 1 <= args.workers <= 4:

@@ -183,7 +183,8 @@ def _vary_origin(send: Send) -> Send:
 
     async def sender(message: Message) -> None:
         if message["type"] == "http.response.start":
-            headers: list[tuple[bytes, bytes]] = message.setdefault("headers", [])
+            headers: list[tuple[bytes, bytes]] = list(message.get("headers") or [])
+            message["headers"] = headers  # a list, as Starlette's MutableHeaders makes it
             at = [i for i, (name, _) in enumerate(headers) if name == b"vary"]
             if not at:
                 headers.append((b"vary", b"Origin"))

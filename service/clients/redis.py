@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
@@ -51,16 +52,29 @@ class QueueClient:
     def __init__(self, url: str) -> None:
         self._url = url
         self._pool: ArqRedis | None = None
+        self._creating: asyncio.Task[ArqRedis] | None = None
         self._enqueue_script: AsyncScript | None = None
 
     async def pool(self) -> ArqRedis:
-        if self._pool is None:
-            self._pool = await create_pool(
-                redis_settings(self._url, retries=0),
-                job_serializer=serialize,
-                job_deserializer=deserialize,
-            )
-        return self._pool
+        """The connection pool, made once: callers that arrive while it is being made wait for
+        the same one (each used to make its own, and all but the last were never closed)."""
+        if self._pool is not None:
+            return self._pool
+        loop = asyncio.get_running_loop()
+        task = self._creating
+        if task is None or task.done() or task.get_loop() is not loop:
+            task = self._creating = loop.create_task(self._create())
+        # Shielded: one caller cancelled must not cancel the pool the others wait for.
+        return await asyncio.shield(task)
+
+    async def _create(self) -> ArqRedis:
+        pool = await create_pool(
+            redis_settings(self._url, retries=0),
+            job_serializer=serialize,
+            job_deserializer=deserialize,
+        )
+        self._pool = pool
+        return pool
 
     async def enqueue_job(
         self,
@@ -107,6 +121,7 @@ class QueueClient:
         return bool(await (await self.pool()).ping())
 
     async def close(self) -> None:
+        self._creating = None
         if self._pool is not None:
             await self._pool.aclose()
             self._pool = None

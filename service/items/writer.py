@@ -3,8 +3,8 @@
 A durable 2xx needs a COMMIT, and a COMMIT per request (plus ~7 ORM statements around it) was
 what capped intake at ~140 requests/s (docs/benchmarks.md, "Ingest"). Here each request hands
 its new item to the process's writer and waits; the writer inserts everything waiting in one
-transaction (on PostgreSQL one statement), answers every waiting request, and only then
-enqueues the routing jobs in one Redis round trip, beside the next batch's commit. Nothing is
+transaction (on PostgreSQL one statement), starts enqueuing the routing jobs in one Redis round
+trip (awaited beside the next batch's commit), and answers every waiting request. Nothing is
 answered before its row is committed, and a request never waits for more than the batch in
 flight plus its own.
 
@@ -27,11 +27,9 @@ from typing import Any, Protocol
 import structlog
 from prometheus_client import Counter, Histogram
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Table, and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.dml import Insert
 from sqlmodel import SQLModel
 
 from schemas.items import Channel, Contact, Item, ItemEvent
@@ -39,6 +37,7 @@ from schemas.jobs import ROUTE_ITEM, route_job_id
 from service.errors import Conflict, Unprocessable
 from service.items.intake import NewItem, item_fields, received_event_data
 from service.items.references import References
+from service.items.writer_core import insert_batch as insert_core
 from service.items.writer_pg import insert_batch
 from service.queue import PendingJob
 
@@ -49,6 +48,8 @@ BATCH_SIZE = Histogram(
 )
 
 MAX_BATCH = 500
+# Batches' enqueue calls in flight before the writer waits for Redis.
+MAX_ENQUEUING = 4
 Row = dict[str, Any]
 Rows = tuple[Row, Row | None, Row]
 Key = tuple[str, str]
@@ -126,20 +127,6 @@ def _utc(moment: datetime) -> datetime:
         raise DataError("intake row", None, exc) from exc
 
 
-def _uniform(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows without their NULL columns (a third of an item's columns are NULL at intake, and
-    each bound parameter costs), padded back only where rows of the batch differ."""
-    compact = [{k: v for k, v in row.items() if v is not None} for row in rows]
-    keys = set().union(*compact)
-    return [r if len(r) == len(keys) else {k: r.get(k) for k in keys} for r in compact]
-
-
-def _insert(conn: AsyncConnection, table: Table) -> Insert:
-    if conn.dialect.name == "sqlite":
-        return sqlite.insert(table).on_conflict_do_nothing()
-    return postgresql.insert(table).on_conflict_do_nothing()
-
-
 class IntakeWriter:
     """One per process (and event loop); started on first use, drained by `close`."""
 
@@ -162,6 +149,7 @@ class IntakeWriter:
             # First use, or a new event loop (tests, a restarted server): start afresh on it.
             self._loop, self._wakeup, self._task = loop, asyncio.Event(), None
             self._conn = None  # a connection belongs to the loop it was made on
+            self._enqueuing = set()  # so do tasks
         future: asyncio.Future[Stored] = loop.create_future()
         self._waiting.append(_Waiting(new, future))
         if self._task is None or self._task.done():
@@ -210,6 +198,9 @@ class IntakeWriter:
         BATCH_SIZE.observe(len(batch))
         try:
             await self._write(batch)
+            while len(self._enqueuing) > MAX_ENQUEUING:
+                # Redis slower than the database: wait for it rather than pile up calls.
+                await asyncio.wait(self._enqueuing, return_when=asyncio.FIRST_COMPLETED)
         except Exception as exc:  # the loop must survive anything a batch throws
             if not isinstance(exc, Unprocessable):
                 log.exception("intake.writer.failed", size=len(batch))
@@ -218,8 +209,9 @@ class IntakeWriter:
             _fail(batch, _retry())
             raise
 
-    async def _write(self, batch: list[_Waiting]) -> None:
-        """Commit the batch, enqueue the routing jobs of its new items, answer its requests."""
+    async def _write(self, batch: list[_Waiting], *, enqueue: bool = True) -> list[uuid.UUID]:
+        """Commit the batch, enqueue the routing jobs of its new items, answer its requests;
+        return the new items' ids."""
         try:
             results = await self._commit([w.new for w in batch])
         except (StatementError, UnicodeError) as exc:
@@ -228,9 +220,13 @@ class IntakeWriter:
             # One item's bad row must not fail the requests that shared its transaction.
             if len(batch) == 1:
                 raise Unprocessable(_row_detail(batch[0].new, exc)) from None
-            await self._one_by_one(batch)
-            return
-        self._enqueue_soon([s.id for s in results if s is not None and s.created])
+            created = await self._one_by_one(batch)
+            if enqueue:
+                self._enqueue_soon(created)  # one call for the batch, as for a whole one
+            return created
+        created = [s.id for s in results if s is not None and s.created]
+        if enqueue:
+            self._enqueue_soon(created)
         for waiting, stored in zip(batch, results, strict=True):
             if waiting.future.done():
                 continue
@@ -239,18 +235,22 @@ class IntakeWriter:
                 waiting.future.set_exception(_retry())
             else:
                 waiting.future.set_result(stored)
+        return created
 
-    async def _one_by_one(self, batch: list[_Waiting]) -> None:
+    async def _one_by_one(self, batch: list[_Waiting]) -> list[uuid.UUID]:
+        created: list[uuid.UUID] = []
         for waiting in batch:
             try:
-                await self._write([waiting])
+                created += await self._write([waiting], enqueue=False)
             except Exception as exc:
                 if not waiting.future.done():
                     waiting.future.set_exception(exc)
+        return created
 
     def _enqueue_soon(self, created: list[uuid.UUID]) -> None:
         """Beside the next batch's commit, which need not wait for Redis. Started before the
-        requests are answered, so the jobs are sent before any answer is (the task runs first)."""
+        requests are answered, so its first step (usually as far as the send) runs before
+        theirs."""
         if not created or self._sink is None:
             return
         task = asyncio.create_task(self._enqueue(created))
@@ -272,7 +272,7 @@ class IntakeWriter:
             inserted, existing = await self._insert_pg(rows)
         else:
             async with self._engine.connect() as conn:
-                inserted, existing = await _insert_core(conn, rows)
+                inserted, existing = await insert_core(conn, (_ITEM, _CONTACT, _EVENT), rows)
         out: list[Stored | None] = []
         for item, _, _ in rows:
             found = item if item["id"] in inserted else existing.get(_key(item))
@@ -322,37 +322,6 @@ def _key(row: dict[str, Any]) -> tuple[str, str]:
 
 def _stored(row: dict[str, Any], created: bool) -> Stored:
     return Stored(row["id"], row["status"], row["received_at"], row["request_hash"], created)
-
-
-async def _insert_core(
-    conn: AsyncConnection, rows: list[tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any]]]
-) -> tuple[set[uuid.UUID], dict[tuple[str, str], dict[str, Any]]]:
-    """The portable path (SQLite): multi-row Core inserts in one transaction."""
-    async with conn.begin():
-        stmt = _insert(conn, _ITEM).returning(_ITEM.c.id)
-        items = _uniform([item for item, _, _ in rows])
-        inserted = set((await conn.execute(stmt, items)).scalars())
-        contacts = [c for i, c, _ in rows if c is not None and i["id"] in inserted]
-        if contacts:
-            await conn.execute(_CONTACT.insert(), _uniform(contacts))
-        events = [e for i, _, e in rows if i["id"] in inserted]
-        if events:
-            await conn.execute(_EVENT.insert(), _uniform(events))
-        others = [item for item, _, _ in rows if item["id"] not in inserted]
-        existing = await _lookup(conn, others) if others else {}
-    return inserted, existing
-
-
-async def _lookup(
-    conn: AsyncConnection, items: list[dict[str, Any]]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    """The stored rows for keys that were already taken (by an earlier or the same batch)."""
-    keys = {_key(i) for i in items}
-    c = _ITEM.c
-    match = or_(*(and_(c.channel == ch, c.external_id == ext) for ch, ext in keys))
-    stmt = select(c.id, c.channel, c.external_id, c.status, c.received_at, c.request_hash)
-    found = (await conn.execute(stmt.where(match))).mappings().all()
-    return {_key(dict(row)): dict(row) for row in found}
 
 
 def _retry() -> Conflict:

@@ -1,11 +1,11 @@
-"""The intake writer's PostgreSQL path: a batch as column arrays through `unnest`, one statement.
+"""The intake writer's PostgreSQL path: a batch as one statement, its rows as JSON.
 
 SQLAlchemy's multi-row INSERT binds every value of every row as its own parameter and its SQL
-text changes with the batch size; here a batch is one statement (items, their contacts and
-events as data-modifying CTEs) whose text depends only on which columns are set, with one array
-parameter per column, so asyncpg prepares it once and encodes arrays in C. Errors are re-raised
-as SQLAlchemy's, so the writer and the API's error handlers treat both paths alike (a refused
-row → IntegrityError, a lost server → 503).
+text changes with the batch size. Here a batch is one statement (items, their contacts and
+events as data-modifying CTEs) whose text depends only on which columns are set, with one JSON
+array parameter per table, read with the table's own row type, so asyncpg prepares it once.
+Errors are re-raised as SQLAlchemy's, so the writer and the API's error handlers treat both
+paths alike (a refused row → IntegrityError, a lost server → 503).
 """
 
 from __future__ import annotations
@@ -65,8 +65,11 @@ def _document(rows: Sequence[Row]) -> tuple[tuple[str, ...], str]:
     try:
         return columns, orjson.dumps(rows).decode()
     except orjson.JSONEncodeError as exc:
+        if "not JSON serializable" in str(exc):
+            raise  # a type our own code put into a row: a bug for the logs (500), not a 422
         # A value JSON cannot carry (a lone surrogate, an integer past 64 bits): the item's
-        # fault, like a value the column refuses.
+        # fault, like a value the column refuses. (NaN and infinities, which validation
+        # refuses, would become null.)
         raise DataError("intake batch", None, exc) from exc
 
 
