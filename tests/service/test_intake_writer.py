@@ -37,6 +37,19 @@ async def _queued(redis, expected: int, limit_s: float = 5.0) -> int:
     return int(await redis.zcard(QUEUE))
 
 
+async def _between_good_ones(writer: IntakeWriter, bad: NewItem) -> list:
+    """`bad` stored in one batch between two good items, then the writer closed."""
+    try:
+        return await asyncio.gather(
+            writer.store(_new(SETTLEMENT_PAGE)),
+            writer.store(bad),
+            writer.store(_new(SETTLEMENT_PAGE)),
+            return_exceptions=True,
+        )
+    finally:
+        await writer.close()
+
+
 async def _count(sessionmaker, model) -> int:
     async with sessionmaker() as s:
         return (await s.exec(select(func.count()).select_from(model))).one()[0]
@@ -192,16 +205,7 @@ async def test_database_down_is_a_503_not_a_500(settings):
 )
 async def test_a_value_the_database_cannot_hold_fails_only_its_item(engine, sessionmaker, change):
     bad = dataclasses.replace(_new(SETTLEMENT_PAGE), **change)
-    writer = IntakeWriter(engine, None)
-    try:
-        results = await asyncio.gather(
-            writer.store(_new(SETTLEMENT_PAGE)),
-            writer.store(bad),
-            writer.store(_new(SETTLEMENT_PAGE)),
-            return_exceptions=True,
-        )
-    finally:
-        await writer.close()
+    results = await _between_good_ones(IntakeWriter(engine, None), bad)
     assert isinstance(results[1], Unprocessable), results[1]
     assert "cannot be stored" in results[1].detail
     assert all(not isinstance(r, BaseException) and r.created for r in (results[0], results[2]))
@@ -378,16 +382,7 @@ class _CountingSink(_Sink):
 async def test_a_batch_written_item_by_item_enqueues_its_jobs_in_one_call(engine):
     bad = dataclasses.replace(_new(SETTLEMENT_PAGE), text="фонарь \ud800")
     sink = _CountingSink()
-    writer = IntakeWriter(engine, sink)
-    try:
-        results = await asyncio.gather(
-            writer.store(_new(SETTLEMENT_PAGE)),
-            writer.store(bad),
-            writer.store(_new(SETTLEMENT_PAGE)),
-            return_exceptions=True,
-        )
-    finally:
-        await writer.close()
+    results = await _between_good_ones(IntakeWriter(engine, sink), bad)
     assert isinstance(results[1], Unprocessable)
     assert sink.calls == 1
     stored = [(str(r.id),) for r in (results[0], results[2])]
