@@ -21,17 +21,19 @@ import contextvars
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
 import structlog
 from prometheus_client import Counter, Histogram
 from pydantic_core import PydanticUndefined
 from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel import SQLModel
 
+from schemas.base import UTCDateTime
 from schemas.items import Channel, Contact, Item, ItemEvent
 from schemas.jobs import ROUTE_ITEM, route_job_id
 from service.errors import Conflict, Unprocessable
@@ -56,6 +58,8 @@ Key = tuple[str, str]
 _ITEM: Table = Item.__table__  # type: ignore[attr-defined]
 _CONTACT: Table = Contact.__table__  # type: ignore[attr-defined]
 _EVENT: Table = ItemEvent.__table__  # type: ignore[attr-defined]
+_DIALECT = postgresql.dialect()  # type: ignore[no-untyped-call]
+_UTC_TYPE = UTCDateTime()  # source_created_at's column type
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,15 +120,15 @@ def _rows(new: NewItem) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str
 
 
 def _utc(moment: datetime) -> datetime:
-    """In UTC, as the column type binds it: the PostgreSQL path sends rows as JSON, past the
-    type's bind step, and an instant with no UTC form (0001-01-01 at +00:01) must be refused
-    here, not stored as a year BC that no reader can load."""
+    """Through the column type's own bind step, which the PostgreSQL path (rows sent as JSON)
+    skips: an instant with no UTC form (0001-01-01 at +00:01) must be refused here, not stored
+    as a year BC that no reader can load."""
     try:
-        if moment.tzinfo is None:
-            raise ValueError("naive datetime given to a timezone-aware column")
-        return moment.astimezone(UTC)
+        bound = _UTC_TYPE.process_bind_param(moment, _DIALECT)
     except (ValueError, OverflowError) as exc:
         raise DataError("intake row", None, exc) from exc
+    assert isinstance(bound, datetime)
+    return bound
 
 
 class IntakeWriter:

@@ -82,18 +82,20 @@ async def insert_batch(
     statement (its own transaction); return the new ids and the stored rows of the keys that
     were taken."""
     item_table = tables[0]
-    # In key order: batches of several API processes take the unique index's row locks in one order,
-    # so two that share keys (a client's retry beside its first try) wait, never deadlock.
+    # In key order: batches of several API processes take the unique index's row locks in one
+    # order, so two that share keys (a client's retry beside its first try) wait, not deadlock.
     rows = sorted(rows, key=lambda r: (r[0]["channel"], r[0]["external_id"]))
-    item_columns, items = _document([item for item, _, _ in rows])
     contacts = [c for _, c, _ in rows if c is not None]
-    contact_columns, contact_json = _document(contacts) if contacts else ((), "[]")
-    event_columns, events = _document([e for _, _, e in rows])
-    sql = _statement(tables, item_columns, contact_columns, event_columns)
+    columns, params = [], []
+    for part in ([item for item, _, _ in rows], contacts, [e for _, _, e in rows]):
+        names, document = _document(part) if part else ((), "")
+        columns.append(names)
+        if part:
+            params.append(document)
+    sql = _statement(tables, *columns)
     raw = await conn.get_raw_connection()
     driver: asyncpg.Connection = raw.driver_connection
     try:
-        params = (items, contact_json, events) if contacts else (items, events)
         inserted = {record[0] for record in await driver.fetch(sql, *params)}
         taken = [item for item, _, _ in rows if item["id"] not in inserted]
         # Keys taken by another transaction are committed by now: ON CONFLICT waited for it.
