@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -34,6 +35,17 @@ class NewItem:
     source_created_at: datetime | None = None
     source: dict[str, Any] = field(default_factory=dict)
     contact: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        # The API refuses such coordinates; a channel adapter may still pass on what a platform
+        # sent. JSON and SQLite would store NaN as null silently; a point missing one half is
+        # no place, so the message is kept and its location is unknown, stated here.
+        if not _finite(self.lat) or not _finite(self.lon):
+            self.lat = self.lon = None
+
+
+def _finite(value: float | None) -> bool:
+    return value is None or math.isfinite(value)
 
 
 def fingerprint(payload: dict[str, Any]) -> str:

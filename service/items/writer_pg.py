@@ -68,8 +68,8 @@ def _document(rows: Sequence[Row]) -> tuple[tuple[str, ...], str]:
         if "not JSON serializable" in str(exc):
             raise  # a type our own code put into a row: a bug for the logs (500), not a 422
         # A value JSON cannot carry (a lone surrogate, an integer past 64 bits): the item's
-        # fault, like a value the column refuses. (NaN and infinities, which validation
-        # refuses, would become null.)
+        # fault, like a value the column refuses. (NaN and infinities would become null:
+        # validation refuses them, and `NewItem` drops a non-finite point.)
         raise DataError("intake batch", None, exc) from exc
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+import math
 import uuid
 
 import pytest
@@ -210,6 +211,25 @@ async def test_a_value_the_database_cannot_hold_fails_only_its_item(engine, sess
     assert "cannot be stored" in results[1].detail
     assert all(not isinstance(r, BaseException) and r.created for r in (results[0], results[2]))
     assert await _count(sessionmaker, Item) == 2
+
+
+@pytest.mark.parametrize("lat", [math.nan, math.inf, -math.inf])
+async def test_a_non_finite_point_from_a_channel_is_stored_as_no_location(
+    engine, sessionmaker, lat
+):
+    writer = IntakeWriter(engine, None)
+    try:
+        bad = dataclasses.replace(_new(SETTLEMENT_PAGE), lat=lat, lon=83.7)
+        good = dataclasses.replace(_new(SETTLEMENT_PAGE), lat=52.5, lon=82.78)
+        stored = await asyncio.gather(writer.store(bad), writer.store(good))
+    finally:
+        await writer.close()
+    async with sessionmaker() as session:
+        rows = (await session.exec(select(Item.id, Item.lat, Item.lon))).all()
+    assert {r[0]: (r[1], r[2]) for r in rows} == {
+        stored[0].id: (None, None),
+        stored[1].id: (52.5, 82.78),
+    }
 
 
 @pytest.mark.parametrize("pause", [0.0, 0.2])
