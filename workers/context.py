@@ -9,6 +9,7 @@ from typing import Any, TypedDict
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from service.alerts.pacing import TelegramPacer
 from service.config import Settings
 from service.db import UnitOfWork, unit_of_work
 
@@ -21,6 +22,8 @@ class WorkerContext(TypedDict, total=False):
     alert_client: Any
     senders: Any
     http: Any
+    # One per process: alerts and replies into the same Telegram chat share its pace.
+    telegram_pacer: TelegramPacer
     job_try: int
     job_id: str
 

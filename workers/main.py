@@ -22,6 +22,7 @@ from schemas.jobs import (
     SWEEP,
 )
 from service.alerts.mail import EmailSender
+from service.alerts.pacing import TelegramPacer
 from service.alerts.senders import Senders, TelegramSender, WebhookSender
 from service.alerts.transport import make_alert_client
 from service.clients.redis import deserialize, redis_settings, serialize
@@ -41,7 +42,8 @@ def _startup(settings: Settings) -> Any:
         ctx["engine"] = make_engine(settings, name="worker")
         ctx["sessionmaker"] = make_sessionmaker(ctx["engine"])
         ctx["alert_client"] = make_alert_client(allow_private=settings.alert_allow_private_targets)
-        ctx["senders"] = build_senders(settings, ctx["alert_client"])
+        ctx["telegram_pacer"] = TelegramPacer()
+        ctx["senders"] = build_senders(settings, ctx["alert_client"], ctx["telegram_pacer"])
         ctx["http"] = httpx.AsyncClient(timeout=httpx.Timeout(10, connect=3))
         # Load the category model now (≤ 2 s), not inside the first routing job.
         text_model_for(settings)
@@ -51,12 +53,12 @@ def _startup(settings: Settings) -> Any:
     return on_startup
 
 
-def build_senders(settings: Settings, client: Any) -> Senders:
+def build_senders(settings: Settings, client: Any, pacer: TelegramPacer | None) -> Senders:
     private = settings.alert_allow_private_targets
     telegram = None
     if settings.telegram_bot_token:
         telegram = TelegramSender(
-            client, settings.telegram_bot_token, api_base=settings.telegram_api_base
+            client, settings.telegram_bot_token, api_base=settings.telegram_api_base, pacer=pacer
         )
     email = None
     if settings.smtp_host:

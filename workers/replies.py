@@ -14,6 +14,7 @@ from service.config import resolve_secret_key
 from service.replies import deliveries
 from service.replies.channels import (
     Sent,
+    TelegramBot,
     failed,
     post_platform_answer,
     post_telegram_reply,
@@ -68,8 +69,10 @@ async def _send(ctx: WorkerContext, outgoing: deliveries.Outgoing, key: str) -> 
     if outgoing.platform is not None:
         return await post_platform_answer(ctx["http"], outgoing.platform, outgoing.text, key)
     if outgoing.telegram is not None:
-        api, token = settings.telegram_api_base, settings.telegram_bot_token
-        return await post_telegram_reply(ctx["http"], api, token, outgoing.telegram, outgoing.text)
+        bot = TelegramBot(
+            settings.telegram_api_base, settings.telegram_bot_token, ctx.get("telegram_pacer")
+        )
+        return await post_telegram_reply(ctx["http"], bot, outgoing.telegram, outgoing.text)
     return Sent(await _send_email(ctx["senders"], outgoing))
 
 

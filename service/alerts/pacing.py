@@ -44,8 +44,9 @@ class TelegramPacer:
         self._next_chat: dict[str, float] = {}
         self._next_any = 0.0
 
-    def reserve(self, chat_id: str, *, max_wait_s: float) -> Reservation:
-        """Book the chat's next slot if it is at most `max_wait_s` away.
+    def reserve(self, chat_id: str, *, max_wait_s: float, messages: int = 1) -> Reservation:
+        """Book the chat's next `messages` slots, one `spacing` apart, if the first is at most
+        `max_wait_s` away (a long reply goes as several messages, all or none booked).
 
         Synchronous on purpose: with no await between reading and booking, concurrent tasks of
         one event loop cannot take the same slot. A refused reservation books nothing.
@@ -56,10 +57,16 @@ class TelegramPacer:
         if delay > max_wait_s:
             return Reservation(False, delay)
         self._prune(now)
-        interval = self._group if is_group(chat_id) else self._private
-        self._next_chat[chat_id] = slot + interval
-        self._next_any = slot + self._global
+        count = max(1, messages)
+        self._next_chat[chat_id] = slot + self.spacing(chat_id) * count
+        # The overall rate counts messages, not when each goes: one chat booked far ahead
+        # must not hold every other chat back until its own slot.
+        self._next_any = max(self._next_any, now) + self._global * count
         return Reservation(True, delay)
+
+    def spacing(self, chat_id: str) -> float:
+        """The time between two messages into this chat."""
+        return self._group if is_group(chat_id) else self._private
 
     def penalize(self, chat_id: str, retry_after_s: float) -> None:
         """Telegram said 429: nothing more to this chat from here until retry_after has passed."""

@@ -8,11 +8,13 @@ in §1.5. The platform publishes no answer API (§3.2), so answers go to the sam
 worker polls: `POST PLATFORM_ANSWER_URL` with the message's `external_id` and
 `answer {text, attachments, signed_by}`, keyed by `Idempotency-Key`. Telegram: `sendMessage`
 into the discussion group as a reply to the citizen's message (§2.2); the Bot API has no
-idempotency key, so a reply whose answer was lost can appear twice there.
+idempotency key, so a reply whose answer was lost can appear twice there; it is paced per group
+with the worker's alerts (service/alerts/pacing.py).
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +28,7 @@ from service.alerts.outcome import (
     parse_retry_after,
     short_error,
 )
+from service.alerts.pacing import TelegramPacer
 from service.alerts.senders import telegram_outcome
 
 # Bot API limit on a message's text; a longer answer goes as several replies to the comment.
@@ -66,8 +69,16 @@ class TelegramTarget:
     message_id: int
 
 
-def failed(error: str, *, permanent: bool, attempted: bool = True) -> Sent:
-    outcome = DeliveryOutcome(ok=False, permanent=permanent, attempted=attempted, error=error)
+def failed(
+    error: str, *, permanent: bool, attempted: bool = True, retry_after_s: float | None = None
+) -> Sent:
+    outcome = DeliveryOutcome(
+        ok=False,
+        permanent=permanent,
+        attempted=attempted,
+        error=error,
+        retry_after_s=retry_after_s,
+    )
     return Sent(outcome)
 
 
@@ -164,16 +175,44 @@ def telegram_parts(text: str, limit: int = TELEGRAM_MAX_TEXT) -> list[str]:
     return [*parts, rest] if rest else parts
 
 
+@dataclass(frozen=True)
+class TelegramBot:
+    api_base: str
+    token: str
+    pacer: TelegramPacer | None = None
+    # Longer than this before the first part can go, the job is deferred rather than held.
+    max_wait_s: float = 5.0
+
+
 async def post_telegram_reply(
-    client: httpx.AsyncClient, api_base: str, token: str, target: TelegramTarget, text: str
+    client: httpx.AsyncClient, bot: TelegramBot, target: TelegramTarget, text: str
 ) -> Sent:
-    url = f"{api_base.rstrip('/')}/bot{token}/sendMessage"
     parts = telegram_parts(text)
     if not parts:
         return failed("the reply has no text", permanent=True, attempted=False)
+    chat, pacer = str(target.chat_id), bot.pacer
+    if pacer is not None:
+        granted, delay = pacer.reserve(chat, max_wait_s=bot.max_wait_s, messages=len(parts))
+        if not granted:
+            return failed(
+                "paced: chat rate limit", permanent=False, attempted=False, retry_after_s=delay
+            )
+        await asyncio.sleep(delay)
+    sent = await _send_parts(client, bot, target, parts)
+    if pacer is not None and sent.outcome.retry_after_s is not None:
+        pacer.penalize(chat, sent.outcome.retry_after_s)
+    return sent
+
+
+async def _send_parts(
+    client: httpx.AsyncClient, bot: TelegramBot, target: TelegramTarget, parts: list[str]
+) -> Sent:
+    url, token = f"{bot.api_base.rstrip('/')}/bot{bot.token}/sendMessage", bot.token
     first_ref: str | None = None
     outcome = DeliveryOutcome(ok=False)
-    for part in parts:
+    for n, part in enumerate(parts):
+        if n and bot.pacer is not None:
+            await asyncio.sleep(bot.pacer.spacing(str(target.chat_id)))  # booked in advance
         payload = {
             "chat_id": target.chat_id,
             "text": part,

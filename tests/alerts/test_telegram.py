@@ -200,6 +200,19 @@ class TestPacer:
         pacer.reserve("1", max_wait_s=1)
         assert pacer.reserve("2", max_wait_s=1).delay_s == pytest.approx(1 / 30)
 
+    def test_a_busy_chat_does_not_hold_the_others_back(self) -> None:
+        pacer, _ = self.make()
+        waits = [pacer.reserve("42", max_wait_s=10).delay_s for _ in range(3)]
+        assert waits == pytest.approx([0.0, 1.0, 2.0])
+        assert pacer.reserve("43", max_wait_s=10).delay_s == pytest.approx(3 / 30)
+
+    def test_a_run_of_messages_books_one_slot_each(self) -> None:
+        pacer, _ = self.make()
+        assert pacer.reserve("-100500", max_wait_s=0, messages=3) == (True, 0.0)
+        assert pacer.reserve("-100500", max_wait_s=100).delay_s == pytest.approx(9.0)
+        # The overall 30/s counts the four booked messages, not the far slot of the last one.
+        assert pacer.reserve("7", max_wait_s=1).delay_s == pytest.approx(4 / 30)
+
     def test_penalty_pushes_the_chat_back(self) -> None:
         pacer, now = self.make()
         pacer.penalize("42", 30)

@@ -11,6 +11,8 @@ from sqlmodel import select
 from schemas.catalog import Authority
 from schemas.items import Item
 from schemas.replies import ReplyDelivery
+from service.alerts.pacing import TelegramPacer
+from service.replies.channels import TelegramBot, TelegramTarget, post_telegram_reply
 from tests.builders import SETTLEMENT_PAGE, comment, run_worker_burst
 from tests.fake_channels import fake_channel
 from tests.service.test_vk_callback import GROUP, URL, event
@@ -311,3 +313,77 @@ def test_connector_ids_that_are_not_ascii_digits_are_not_ids():
     from service.replies.deliveries import _is_int
 
     assert _is_int("801") and not _is_int("²") and not _is_int("٣") and not _is_int("")
+
+
+GROUP_CHAT = -1001700000001
+
+
+def _bot(api: str, pacer: TelegramPacer | None) -> TelegramBot:
+    return TelegramBot(api, BOT, pacer)
+
+
+async def test_a_telegram_reply_waits_its_turn_in_the_group():
+    """Bot API guidance: about 20 messages a minute into a group. A reply whose slot is further
+    off than the wait allowed is deferred untried; a long reply books a slot per part; a 429
+    pushes the group back for its retry_after."""
+    target, now = TelegramTarget(GROUP_CHAT, 801), [100.0]
+    frozen = TelegramPacer(clock=lambda: now[0])
+    async with httpx.AsyncClient() as http:
+        with fake_channel() as bot_api:
+            frozen.reserve(str(GROUP_CHAT), max_wait_s=0, messages=4)  # 12 s of the group's pace
+            sent = await post_telegram_reply(http, _bot(bot_api.url, frozen), target, ANSWER)
+            assert (sent.outcome.ok, sent.outcome.attempted, sent.outcome.permanent) == (
+                False,
+                False,
+                False,
+            )
+            assert sent.outcome.retry_after_s == pytest.approx(12.0)
+            assert bot_api.requests == []
+
+            quick = TelegramPacer(group_interval_s=0.01, global_interval_s=0, clock=lambda: now[0])
+            sent = await post_telegram_reply(http, _bot(bot_api.url, quick), target, "x " * 3000)
+            assert sent.outcome.ok and len(bot_api.requests) == 2
+            assert quick.reserve(str(GROUP_CHAT), max_wait_s=1).delay_s == pytest.approx(0.02)
+
+            slow_down = {"ok": False, "error_code": 429, "parameters": {"retry_after": 30}}
+            bot_api.scripted["802"] = [(429, slow_down)]
+            fresh = TelegramPacer(clock=lambda: now[0])
+            target = TelegramTarget(GROUP_CHAT, 802)
+            sent = await post_telegram_reply(http, _bot(bot_api.url, fresh), target, ANSWER)
+            assert sent.outcome.retry_after_s == 30
+            assert not fresh.reserve(str(GROUP_CHAT), max_wait_s=29).granted
+
+
+async def test_the_worker_paces_alerts_and_replies_into_a_chat_together(settings):
+    """One pacer per worker process, used by Telegram alerts and Telegram replies alike."""
+    from service.alerts import Destination, TargetKind
+    from service.replies.deliveries import Outgoing
+    from tests.alerts.helpers import make_message
+    from workers.main import _startup, on_shutdown
+    from workers.replies import _send
+
+    with fake_channel() as bot_api:
+        s = settings.model_copy(
+            update={"telegram_api_base": bot_api.url, "telegram_bot_token": BOT}
+        )
+        ctx: dict = {}
+        await _startup(s)(ctx)
+        try:
+            chat = str(GROUP_CHAT)
+            alert = await ctx["senders"].deliver(
+                make_message(), Destination(kind=TargetKind.TELEGRAM, target=chat)
+            )
+            assert alert.ok and len(bot_api.requests) == 1
+            # The alert took the group's slot: the next message may go 3 s later, not at once.
+            assert not ctx["telegram_pacer"].reserve(chat, max_wait_s=1).granted
+            ctx["telegram_pacer"].penalize(chat, 60)
+            outgoing = Outgoing("tg_comment", 1, ANSWER, telegram=TelegramTarget(GROUP_CHAT, 801))
+            reply = await _send(ctx, outgoing, "key")
+            assert reply.outcome.error == "paced: chat rate limit"
+            alert = await ctx["senders"].deliver(
+                make_message(), Destination(kind=TargetKind.TELEGRAM, target=chat)
+            )
+            assert alert.error == "paced: chat rate limit"
+            assert len(bot_api.requests) == 1
+        finally:
+            await on_shutdown(ctx)
