@@ -64,13 +64,21 @@ async def _validate(session: AsyncSession, body: SlaPolicyIn, registry: Calendar
         raise Unprocessable(f"unknown authority {m.authority_code!r}", field="match.authority_code")
     try:
         cal = registry.get(body.calendar or "altai")
-        start = dt.datetime(2026, 1, 12, 10, tzinfo=dt.UTC)
-        for clock in (body.first_response, body.resolution, body.pause_limit):
-            compute_deadline(start, clock.duration, clock.unit, cal)
     except UnknownCalendarError as exc:
         raise Unprocessable(f"unknown calendar {body.calendar!r}", field="calendar") from exc
-    except ValueError as exc:
-        raise Unprocessable(str(exc)) from exc
+    start = dt.datetime(2026, 1, 12, 10, tzinfo=dt.UTC)
+    # Every clock the engine will lay out, escalation steps too, so none fails in a routing job.
+    clocks = [
+        ("first_response", body.first_response),
+        ("resolution", body.resolution),
+        ("pause_limit", body.pause_limit),
+        *((f"escalation.{n}.after", s.after) for n, s in enumerate(body.escalation or [])),
+    ]
+    for name, clock in clocks:
+        try:
+            compute_deadline(start, clock.duration, clock.unit, cal)
+        except ValueError as exc:
+            raise Unprocessable(f"{name}: {exc}", field=name) from exc
 
 
 def _apply(policy: SlaPolicy, body: SlaPolicyIn) -> None:

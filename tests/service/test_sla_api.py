@@ -61,12 +61,30 @@ class TestPolicies:
             {"match": {"category": "nope"}},
             {"match": {"authority_code": "nope"}},
             {"resolution": {"duration": 1, "unit": "fortnights"}},
+            # Accepted, it failed every routing job of the items it matched (they stayed `new`).
+            {"escalation": [{"after": {"duration": 0.5, "unit": "working_days"}}]},
         ],
     )
     async def test_invalid_policies_are_422(self, client, make_user, bad):
         admin = await make_user("admin", "op_tsur")
         r = await client.post("/api/v1/admin/sla-policies", json=policy(**bad), headers=admin)
         assert r.status_code == 422, r.text
+        created = await client.post("/api/v1/admin/sla-policies", json=policy(), headers=admin)
+        r = await client.put(
+            f"/api/v1/admin/sla-policies/{created.json()['id']}",
+            json=policy(**bad),
+            headers=admin,
+        )
+        assert r.status_code == 422, r.text
+
+    async def test_a_bad_escalation_step_is_named(self, client, make_user):
+        admin = await make_user("admin", "op_tsur")
+        steps = [{"after": {"duration": 1, "unit": "hours"}}]
+        steps.append({"after": {"duration": 0.5, "unit": "working_days"}})
+        r = await client.post(
+            "/api/v1/admin/sla-policies", json=policy(escalation=steps), headers=admin
+        )
+        assert r.status_code == 422 and "escalation.1.after" in r.text, r.text
 
     async def test_only_admins(self, client, make_user):
         op = await make_user("operator", "op_tsur")
