@@ -107,6 +107,23 @@ def _auto_close(
     )
 
 
+def _end_pause(
+    session: AsyncSession,
+    item: Item,
+    expiry: dt.datetime,
+    now: dt.datetime,
+    registry: CalendarRegistry,
+) -> None:
+    """A pause that reached its limit: the citizen who did not answer gets the item closed;
+    any other (a redirect nobody took up) lets the clocks run again from the limit, so the
+    warnings and breaches it held back follow."""
+    if item.status == Status.awaiting_citizen:
+        _auto_close(session, item, now, registry)
+        return
+    engine.resume(item, expiry, registry)
+    record(session, item, "sla_pause_ended", actor="sla", at=expiry.isoformat())
+
+
 async def check_item(
     uow: UnitOfWork, item_id: uuid.UUID, now: dt.datetime, registry: CalendarRegistry
 ) -> int:
@@ -117,8 +134,8 @@ async def check_item(
         return 0
     raised = 0
     expiry = engine.pause_expiry(item, registry)
-    if item.status == Status.awaiting_citizen and expiry is not None and expiry <= now:
-        _auto_close(session, item, now, registry)
+    if expiry is not None and expiry <= now:
+        _end_pause(session, item, expiry, now, registry)
     for lv in sorted(engine.pending_levels(item, registry), key=lambda lv: lv.at):
         if lv.at > now:
             continue

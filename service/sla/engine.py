@@ -116,9 +116,11 @@ def pause(
 
 
 def pause_expiry(item: Item, registry: CalendarRegistry) -> dt.datetime | None:
+    """When the running pause reaches the policy's limit (every pause is bounded by it)."""
     if item.sla is None:
         return None
-    paused = _t(item.sla["clocks"]["resolution"]["paused_at"])
+    started = [_t(c["paused_at"]) for c in item.sla["clocks"].values() if c["paused_at"]]
+    paused = min((t for t in started if t is not None), default=None)
     if paused is None:
         return None
     limit = item.sla["pause_limit"]

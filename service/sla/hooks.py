@@ -61,6 +61,9 @@ def on_resume(uow: UnitOfWork, item: Item, sla: SlaContext) -> None:
 
 
 def on_redirect(uow: UnitOfWork, item: Item, sla: SlaContext) -> None:
+    # A pause belongs to the authority that asked (request-info) or that was handed the item
+    # (a redirect pause): it ends here, then the policy decides about the new authority.
+    engine.resume(item, sla.now, sla.registry)
     mode = item.sla.get("on_redirect", "continue") if item.sla else "continue"
     names = tuple(engine.open_clocks(item))
     if mode == "restart":

@@ -1,0 +1,112 @@
+"""Every pause is bounded: a redirect pause nobody takes up, or a request-info pause on an item
+redirected away, must not keep an item's clocks frozen (no alert, ever) nor keep it due for
+every sweep (whose batch is the oldest due items: enough of these would starve real deadlines).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlmodel import select
+
+from schemas.items import Item
+from schemas.sla import Alert
+from service.db import UnitOfWork
+from service.sla.calendars import calendar_registry
+from service.sla.checks import check_item, due_checks_of
+from tests.builders import DISTRICT, SETTLEMENT, routed_item
+
+pytestmark = pytest.mark.usefixtures("redis")
+
+
+async def act(client, item_id, action, staff, body=None):
+    r = await client.post(f"/api/v1/items/{item_id}/{action}", headers=staff, json=body)
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+async def check_at(settings, sessionmaker, item_id: str, now: dt.datetime) -> Item:
+    async with sessionmaker() as session:
+        uow = UnitOfWork(session, None)
+        registry = await calendar_registry(session, settings.catalog_dir)
+        await check_item(uow, uuid.UUID(item_id), now, registry)
+        await session.commit()
+    async with sessionmaker() as session:
+        item = await session.get(Item, uuid.UUID(item_id))
+        assert item is not None
+        return item
+
+
+async def alerts_of(sessionmaker, item_id: str) -> list[tuple[str, str, str]]:
+    async with sessionmaker() as session:
+        rows = (await session.exec(select(Alert).where(Alert.item_id == uuid.UUID(item_id)))).all()
+        return sorted((a.clock, a.level, a.target_authority_code) for a in rows)
+
+
+async def pause_policy(client, make_user) -> None:
+    admin = await make_user("admin", "op_tsur")
+    body = {
+        "name": f"pause-{uuid.uuid4().hex[:6]}",
+        "match": {"authority_code": SETTLEMENT},
+        "first_response": {"duration": 8, "unit": "working_hours"},
+        "resolution": {"duration": 5, "unit": "working_days"},
+        "on_redirect": "pause",
+    }
+    r = await client.post("/api/v1/admin/sla-policies", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+
+
+async def test_unclaimed_item_after_pause_redirect_still_breaches(
+    client, settings, make_user, sessionmaker
+):
+    await pause_policy(client, make_user)
+    item_id = await routed_item(client, settings)
+    s1 = await make_user("responder", SETTLEMENT)
+    await act(client, item_id, "redirect", s1, {"authority_code": DISTRICT, "reason": "районное"})
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
+    await check_at(settings, sessionmaker, item_id, now)
+    levels = {(clock, level) for clock, level, _ in await alerts_of(sessionmaker, item_id)}
+    assert ("resolution", "breach") in levels, levels
+
+
+async def test_redirect_from_awaiting_citizen_does_not_freeze_the_clock(
+    client, settings, make_user, sessionmaker
+):
+    """Request-info, then a redirect (policy `continue`): the pause ends with the redirect."""
+    item_id = await routed_item(client, settings)
+    s1 = await make_user("responder", SETTLEMENT)
+    await act(client, item_id, "claim", s1)
+    await act(client, item_id, "reply", s1, {"text": "Принято", "final": False})
+    await act(client, item_id, "request-info", s1, {"question": "Какой дом?"})
+    moved = await act(
+        client, item_id, "redirect", s1, {"authority_code": DISTRICT, "reason": "районное"}
+    )
+    assert moved["status"] == "routed"
+    async with sessionmaker() as session:
+        item = await session.get(Item, uuid.UUID(item_id))
+        assert item is not None and item.sla is not None
+        assert item.sla["clocks"]["resolution"]["paused_at"] is None, "paused at the district"
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
+    await check_at(settings, sessionmaker, item_id, now)
+    levels = {(clock, level) for clock, level, _ in await alerts_of(sessionmaker, item_id)}
+    assert ("resolution", "breach") in levels, levels
+
+
+async def test_item_past_pause_expiry_does_not_stay_due_forever(
+    client, settings, make_user, sessionmaker
+):
+    """After a check at `now` the item is not due at `now` any more."""
+    await pause_policy(client, make_user)
+    item_id = await routed_item(client, settings)
+    s1 = await make_user("responder", SETTLEMENT)
+    await act(client, item_id, "redirect", s1, {"authority_code": DISTRICT, "reason": "районное"})
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
+    item = await check_at(settings, sessionmaker, item_id, now)
+    assert item.sla_next_check_at is None or item.sla_next_check_at > now, (
+        f"still due: sla_next_check_at={item.sla_next_check_at} <= now={now}"
+    )
+    async with sessionmaker() as session:
+        due = [i for i, _ in await due_checks_of(session, now)]
+    assert uuid.UUID(item_id) not in due
