@@ -3,12 +3,12 @@ appends an event; none commits (the router does, once)."""
 
 from __future__ import annotations
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.catalog import Authority, Category
 from schemas.items import Item, ItemEvent, Status
-from schemas.users import User
+from schemas.users import Role, User
 from service.db import UnitOfWork
 from service.errors import Conflict, Unprocessable
 from service.items import transitions
@@ -71,21 +71,24 @@ async def _ancestors(session: AsyncSession, code: str) -> list[str]:
     return chain
 
 
-async def _bounce_target(session: AsyncSession, item: Item, target: str) -> str | None:
-    """A→B→A: the item goes to the lowest authority above both instead of bouncing back."""
-    stmt = (
-        select(ItemEvent.data)
-        .where(ItemEvent.item_id == item.id, ItemEvent.kind == "redirected")
-        .order_by(col(ItemEvent.id))
-    )
-    previous = {d.get("from_authority") for d in (await session.exec(stmt)).all()}
-    if target not in previous or item.authority_code is None:
+async def _bounce_target(session: AsyncSession, item: Item, target: str, user: User) -> str | None:
+    """A→B→A: sent back to an authority that has passed it on before, the item goes to the
+    lowest authority above both instead, which decides. An arbiter's decision (the ЦУР's, or an
+    authority's above the target) is not a bounce: it must be able to hand the item to A or B."""
+    current = item.authority_code
+    if current is None or user.role in (Role.operator, Role.admin):
         return None
-    mine = await _ancestors(session, item.authority_code)
-    theirs = set(await _ancestors(session, target))
-    return next(
-        (code for code in mine if code in theirs and code != item.authority_code), "op_tsur"
+    stmt = select(ItemEvent.data).where(
+        ItemEvent.item_id == item.id, ItemEvent.kind == "redirected"
     )
+    if target not in {d.get("from_authority") for d in (await session.exec(stmt)).all()}:
+        return None
+    theirs = await _ancestors(session, target)
+    if current in theirs:
+        return None
+    mine = await _ancestors(session, current)
+    above = next((code for code in mine if code in set(theirs) and code != current), "op_tsur")
+    return above if above != current else None
 
 
 async def redirect(
@@ -96,7 +99,7 @@ async def redirect(
         raise Unprocessable(f"unknown authority {authority_code!r}", field="authority_code")
     if authority_code == item.authority_code:
         raise Conflict("the item already belongs to this authority")
-    bounce = await _bounce_target(uow.session, item, authority_code)
+    bounce = await _bounce_target(uow.session, item, authority_code, user)
     previous, item.authority_code = item.authority_code, bounce or authority_code
     item.assignee_id = None
     item.redirect_count += 1
