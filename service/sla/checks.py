@@ -57,8 +57,9 @@ async def _fan_out(session: AsyncSession, alert: Alert, now: dt.datetime) -> lis
 
 async def raise_alert(
     session: AsyncSession, item: Item, lv: engine.DueLevel, now: dt.datetime
-) -> list[int]:
-    """Insert the alert unless it exists (unique per item/clock/level); returns delivery ids."""
+) -> list[int] | None:
+    """Insert the alert unless it exists (unique per item/clock/level); returns delivery ids,
+    None when it existed."""
     target = item.authority_code or TSUR
     if lv.escalate_to is not None:
         target = await escalation_target(session, item.authority_code, lv.escalate_to)
@@ -76,7 +77,8 @@ async def raise_alert(
             session.add(alert)
             await session.flush()
     except IntegrityError:
-        return []  # another worker recorded it first
+        log.info("sla.alert_exists", item_id=str(item.id), clock=lv.key, level=lv.level)
+        return None  # another worker recorded it first
     record(
         session,
         item,
@@ -142,7 +144,10 @@ async def check_item(
         engine.mark_alerted(item, lv.clock, lv.level, registry)
         if lv.level == "warning" and lv.due_at <= now:
             continue  # the breach supersedes a warning that comes too late to help
-        for delivery_id in await raise_alert(session, item, lv, now):
+        deliveries = await raise_alert(session, item, lv, now)
+        if deliveries is None:
+            continue
+        for delivery_id in deliveries:
             uow.jobs.add(DELIVER_ALERT, delivery_id, job_id=deliver_job_id(delivery_id, 0))
         raised += 1
     engine.sync(item, registry)

@@ -67,15 +67,20 @@ def attach(
     registry: CalendarRegistry,
     start: dt.datetime,
 ) -> None:
-    """Pin the policy and start both clocks at `start` (the moment the item was received)."""
+    """Pin the policy and start both clocks at `start` (the moment the item was received).
+
+    Attached again (an operator places a triage item), each clock is a new generation: the
+    alerts the first one raised at the ЦУР keep their keys, and the new owner gets its own.
+    """
     code = snap.calendar or calendar_code
     cal = registry.get(code)
+    before = item.sla["clocks"] if item.sla else {}
     clocks = {}
     for name in CLOCKS:
         d = getattr(snap, name)
-        clocks[name] = _new_clock(
-            start, d.duration, d.unit, compute_deadline(start, d.duration, d.unit, cal)
-        )
+        generation = before[name].get("generation", 1) + 1 if name in before else 1
+        due = compute_deadline(start, d.duration, d.unit, cal)
+        clocks[name] = _new_clock(start, d.duration, d.unit, due, generation)
     item.sla = {**snap.as_dict(), "calendar_code": code, "clocks": clocks}
     sync(item, registry)
 
