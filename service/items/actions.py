@@ -104,7 +104,10 @@ async def redirect(
     item.assignee_id = None
     item.redirect_count += 1
     item.routed_at = sla.now
-    hooks.on_redirect(uow, item, sla)
+    if item.sla is None:
+        await hooks.attach_clocks(uow, item, sla)
+    else:
+        hooks.on_redirect(uow, item, sla)
     record_example(
         uow.session,
         item,
@@ -170,7 +173,10 @@ async def reopen(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> It
     item.answered_at = None
     item.closed_at = None
     item.assignee_id = None
-    hooks.on_reopen(uow, item, sla)
+    if item.sla is None:  # the router rejected it, so it never had clocks: they run from receipt
+        await hooks.attach_clocks(uow, item, sla)
+    else:
+        hooks.on_reopen(uow, item, sla)
     record(uow.session, item, "reopened", actor=actor_of(user), to_status=target)
     return item
 
