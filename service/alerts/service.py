@@ -31,9 +31,7 @@ async def lease(session: AsyncSession, delivery_id: int, now: dt.datetime, lease
     return await outbox.lease(session, AlertDelivery, delivery_id, now, lease_s)
 
 
-def _message(
-    alert: Alert, item: Item, authority: Authority | None, base_url: str, now: dt.datetime
-) -> AlertMessage:
+def _message(alert: Alert, item: Item, authority: Authority | None, base_url: str) -> AlertMessage:
     return AlertMessage(
         alert_id=str(alert.id),
         type=AlertType(alert.type),
@@ -43,7 +41,9 @@ def _message(
         due_at=alert.due_at,
         level=alert.level,
         link=f"{base_url.rstrip('/')}/api/v1/items/{item.id}",
-        occurred_at=now,
+        # When the alert was raised, not this attempt: a retry sends the same bytes (the
+        # attempt's time travels in the webhook-timestamp header).
+        occurred_at=alert.created_at,
         authority_name=authority.name if authority else None,
         timezone=authority.timezone if authority else "Asia/Barnaul",
     )
@@ -60,6 +60,12 @@ async def prepare(
     item = await session.get(Item, alert.item_id) if alert else None
     if alert is None or endpoint is None or item is None:
         return None
+    if not endpoint.active:
+        # Disabled by an administrator or after a permanent refusal: nothing more goes there.
+        delivery.status, delivery.lease_until = "dead", None
+        delivery.last_error = f"endpoint disabled: {endpoint.disabled_reason or 'no reason'}"
+        session.add(delivery)
+        return None
     authority = await session.get(Authority, alert.target_authority_code)
     if delivery.first_attempt_at is None:
         delivery.first_attempt_at = now
@@ -68,7 +74,7 @@ async def prepare(
     return Attempt(
         delivery_id=delivery_id,
         attempt=delivery.attempts,
-        message=_message(alert, item, authority, base_url, now),
+        message=_message(alert, item, authority, base_url),
         destination=Destination(
             kind=TargetKind(endpoint.kind), target=endpoint.target, secrets=secrets
         ),
