@@ -107,7 +107,7 @@ async def redirect(
     if item.sla is None:
         await hooks.attach_clocks(uow, item, sla)
     else:
-        hooks.on_redirect(uow, item, sla)
+        await hooks.on_redirect(uow, item, sla)
     record_example(
         uow.session,
         item,

@@ -13,7 +13,7 @@ from typing import Any
 
 from schemas.items import Item
 from service.items.deadlines import refresh_next_due
-from service.sla.clocks import shift_deadline, warn_at
+from service.sla.clocks import RedirectMode, redirect_deadline, shift_deadline, warn_at
 from service.sla.deadlines import clock_elapsed, compute_deadline
 from service.sla.policies import PolicySnapshot
 from service.sla.registry import CalendarRegistry
@@ -172,6 +172,33 @@ def restart(
         sla["clocks"][name] = _new_clock(
             now, old["duration"], old["unit"], due, old.get("generation", 1) + 1
         )
+    item.sla = sla
+    sync(item, registry)
+
+
+def move_to_calendar(item: Item, code: str, now: dt.datetime, registry: CalendarRegistry) -> None:
+    """The clocks now run on another authority's calendar (unless the policy pins one): the
+    clock time left on each open clock is laid out again in it; a breached one stays so."""
+    if item.sla is None or item.sla.get("calendar") or item.sla["calendar_code"] == code:
+        return
+    old, new = calendar_of(item, registry), registry.get(code)
+    sla = _edit(item)
+    for clock in sla["clocks"].values():
+        due = _t(clock["due_at"])
+        if clock["stopped_at"] is not None or clock["paused_at"] is not None or due is None:
+            continue
+        moved = redirect_deadline(
+            RedirectMode.CONTINUE,
+            deadline=due,
+            redirected_at=now,
+            duration=clock["duration"],
+            unit=clock["unit"],
+            calendar=old,
+            new_calendar=new,
+        )
+        assert moved is not None  # `continue` always has a deadline
+        clock["due_at"] = _iso(moved)
+    sla["calendar_code"] = code
     item.sla = sla
     sync(item, registry)
 

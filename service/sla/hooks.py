@@ -60,10 +60,15 @@ def on_resume(uow: UnitOfWork, item: Item, sla: SlaContext) -> None:
     schedule_check(uow, item)
 
 
-def on_redirect(uow: UnitOfWork, item: Item, sla: SlaContext) -> None:
+async def on_redirect(uow: UnitOfWork, item: Item, sla: SlaContext) -> None:
     # A pause belongs to the authority that asked (request-info) or that was handed the item
     # (a redirect pause): it ends here, then the policy decides about the new authority.
     engine.resume(item, sla.now, sla.registry)
+    authority = (
+        await uow.session.get(Authority, item.authority_code) if item.authority_code else None
+    )
+    if authority is not None:
+        engine.move_to_calendar(item, authority.calendar_code, sla.now, sla.registry)
     mode = item.sla.get("on_redirect", "continue") if item.sla else "continue"
     names = tuple(engine.open_clocks(item))
     if mode == "restart":
