@@ -147,3 +147,41 @@ async def test_escalation_climbs_to_parent_then_tsur(client, settings, make_user
     ]
     assert [(e["level"], e["authority_code"]) for e in top] == [("escalation:2", "op_tsur")]
     assert parent.of_type("sla.breach") == []  # the parent gets only what it subscribed to
+
+
+class _RedisDown:
+    async def enqueue_job(self, *args, **kwargs):
+        raise ConnectionError("redis is down")
+
+
+async def test_with_redis_down_one_broken_item_does_not_stop_the_sweep(
+    client, settings, make_user, sessionmaker
+):
+    """The sweep checks due items itself when Redis refuses them; the oldest first, so an item
+    whose check fails would otherwise stop every sweep at the same place."""
+    import datetime as dt
+    import uuid
+
+    from schemas.items import Item
+    from tests.builders import routed_item
+    from workers import sla as sla_jobs
+
+    broken, fine = [uuid.UUID(await routed_item(client, settings)) for _ in range(2)]
+    long_ago = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    async with sessionmaker() as s:
+        for item_id, at in ((broken, long_ago), (fine, long_ago + dt.timedelta(minutes=1))):
+            item = await s.get(Item, item_id)
+            assert item is not None and item.sla is not None
+            if item_id == broken:
+                item.sla = {**item.sla, "calendar_code": "gone"}  # its check raises
+            item.first_response_due_at = item.sla_next_check_at = at
+            s.add(item)
+        await s.commit()
+    ctx = {"settings": settings, "sessionmaker": sessionmaker, "redis": _RedisDown()}
+    result = await sla_jobs.sweep(ctx)
+    assert result["items"] == 2 and result["inline"] == 1
+    async with sessionmaker() as s:
+        checked = await s.get(Item, fine)
+        assert checked is not None and checked.sla_next_check_at != long_ago + dt.timedelta(
+            minutes=1
+        )
