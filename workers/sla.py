@@ -42,12 +42,13 @@ async def deliver(ctx: WorkerContext, delivery_id: int) -> str:
     async with job_uow(ctx) as uow:
         retry_at = await deliveries.record_outcome(uow.session, delivery_id, outcome, utcnow())
         if retry_at is not None:
-            uow.jobs.add(
-                DELIVER_ALERT,
-                delivery_id,
-                defer_until=retry_at,
-                job_id=deliver_job_id(delivery_id, attempt.attempt + 1),
-            )
+            job_id = deliver_job_id(delivery_id, attempt.attempt + 1)
+            if not outcome.attempted:
+                # Not counted (paced), so the next attempt number is this job's own id, which
+                # arq refuses while it runs and for `keep_result` after: one id per wait.
+                waited = f"wait:{retry_at.timestamp():.3f}"
+                job_id = f"{deliver_job_id(delivery_id, attempt.attempt)}:{waited}"
+            uow.jobs.add(DELIVER_ALERT, delivery_id, defer_until=retry_at, job_id=job_id)
         await uow.commit()
     log.info(
         "alerts.attempt",
