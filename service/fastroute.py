@@ -28,6 +28,7 @@ from fastapi import routing as fastapi_routing
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
+from starlette.requests import ClientDisconnect
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 Resolver = Callable[[Request], Awaitable[Any]]
@@ -173,8 +174,10 @@ class _Plan:
             return None
         try:
             raw = await request.body()  # cached on the request: FastAPI can read it again
-        except Exception:
-            return None  # a client that hung up, say: FastAPI's handler gives its own answer
+        except ClientDisconnect:
+            return None  # FastAPI's handler gives its own answer
+        # Anything else propagates: a body past the limit (an HTTPException) must become the
+        # 413, and FastAPI's handler, reading a stream already drained, would wait for ever.
         if not raw:
             return None
         try:
