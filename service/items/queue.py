@@ -6,13 +6,15 @@ import base64
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from schemas.base import FAR_FUTURE
+from schemas.common import EARLIEST
 from schemas.items import OPEN_STATUSES, Item
 from schemas.users import User
 from service.errors import Unprocessable
@@ -36,10 +38,17 @@ def encode_cursor(item: Item) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    """The position a page ended at. A cursor is the client's to keep, so it is checked like any
+    input: the time with its offset and within the stored range (the never-due sentinel too)."""
     try:
-        due, item_id = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        return datetime.fromisoformat(due), uuid.UUID(item_id)
-    except (ValueError, TypeError) as exc:
+        due_text, id_text = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(due_text, str) or not isinstance(id_text, str):
+            raise TypeError("cursor parts are not strings")
+        due = datetime.fromisoformat(due_text)
+        if due.tzinfo is None or not EARLIEST <= due.astimezone(UTC) <= FAR_FUTURE:
+            raise ValueError("cursor time out of range")
+        return due, uuid.UUID(id_text)
+    except (ValueError, TypeError, OverflowError) as exc:
         raise Unprocessable("cursor is not valid; use next_cursor from a previous page") from exc
 
 

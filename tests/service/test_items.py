@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 
 from tests.builders import routed_item, widget_report
@@ -49,6 +52,24 @@ class TestQueue:
         assert [i["id"] for i in r.json()["items"]] == [ids[0]]
         r = await client.get("/api/v1/queue", headers=staff, params={"cursor": "garbage"})
         assert r.status_code == 422
+
+    @pytest.mark.parametrize(
+        "position",
+        [
+            ["2026-01-01", "00000000-0000-0000-0000-000000000000"],  # no offset
+            ["0001-01-01T00:00:00+00:01", "00000000-0000-0000-0000-000000000000"],  # no UTC form
+            ["9999-12-31T23:59:59-23:00", "00000000-0000-0000-0000-000000000000"],
+            ["2026-01-01T00:00:00+00:00", 5],
+            ["2026-01-01T00:00:00+00:00", {"a": 1}],
+            ["2026-01-01T00:00:00+00:00"],
+        ],
+    )
+    @pytest.mark.parametrize("path", ["/api/v1/queue", "/api/v1/triage"])
+    async def test_a_crafted_cursor_is_422(self, client, make_user, position, path):
+        cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode()
+        staff = await make_user("operator", "op_tsur")
+        r = await client.get(path, headers=staff, params={"cursor": cursor})
+        assert r.status_code == 422 and "cursor" in r.json()["detail"], r.text
 
     async def test_supervisor_sees_subtree_operator_all(self, client, settings, make_user):
         item_id = await routed_item(client, settings)
