@@ -13,6 +13,8 @@ from sqlmodel import SQLModel
 from schemas.base import UTCDateTime, utcnow
 from schemas.common import StrictModel
 
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
 
 class VkGroup(SQLModel, table=True):
     __tablename__ = "vk_group"
@@ -29,7 +31,7 @@ class VkGroup(SQLModel, table=True):
 
 
 class VkGroupIn(StrictModel):
-    group_id: int = Field(gt=0)
+    group_id: int = Field(gt=0, le=INT64_MAX)
     page_id: str = Field(min_length=1, max_length=200)
     confirmation: str = Field(min_length=1, max_length=100)
     secret: str | None = Field(default=None, min_length=8, max_length=100)
@@ -48,7 +50,7 @@ class VkEnvelope(BaseModel):
     """The Callback API envelope; unknown fields are allowed (VK adds them over time)."""
 
     type: str = Field(min_length=1, max_length=64)
-    group_id: int
+    group_id: int = Field(gt=0, le=INT64_MAX)  # the key column's range: no overflow past it
     event_id: str | None = Field(default=None, max_length=100)
     v: str | None = Field(default=None, max_length=16)
     secret: str | None = Field(default=None, max_length=200)
@@ -56,13 +58,13 @@ class VkEnvelope(BaseModel):
 
 
 class VkComment(BaseModel):
-    id: int
-    from_id: int = 0
-    post_id: int | None = None
-    owner_id: int | None = None
-    date: int | None = None
+    id: int = Field(ge=INT64_MIN, le=INT64_MAX)
+    from_id: int = Field(default=0, ge=INT64_MIN, le=INT64_MAX)
+    post_id: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
+    owner_id: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
+    date: int | None = Field(default=None, ge=0, lt=2**32)  # Unix time, as VK sends it
     text: str = Field(default="", max_length=20000)
-    reply_to_comment: int | None = None
+    reply_to_comment: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
 
 
 class PollCursor(SQLModel, table=True):
@@ -85,9 +87,6 @@ class TelegramChat(SQLModel, table=True):
     # A channel has one discussion group: one row per `tg` page.
     page_id: str = SqlField(foreign_key="page.page_id", unique=True)
     created_at: datetime = SqlField(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 
 class TelegramChatIn(StrictModel):
