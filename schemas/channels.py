@@ -34,7 +34,8 @@ class VkGroupIn(StrictModel):
     group_id: int = Field(gt=0, le=INT64_MAX)
     page_id: str = Field(min_length=1, max_length=200)
     confirmation: str = Field(min_length=1, max_length=100)
-    secret: str | None = Field(default=None, min_length=8, max_length=100)
+    # Required: without it anyone who knows the community id could post events as VK.
+    secret: str = Field(min_length=8, max_length=100)
     access_token: str | None = Field(default=None, min_length=16, max_length=300)
 
 

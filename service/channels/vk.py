@@ -43,7 +43,8 @@ async def authenticate(session: AsyncSession, envelope: VkEnvelope) -> VkGroup:
     group = await session.get(VkGroup, envelope.group_id)
     if group is None:
         raise Forbidden(f"community {envelope.group_id} is not connected")
-    if group.secret is not None and not hmac.compare_digest(
+    # A community stored without a secret (before it was required) takes no events.
+    if group.secret is None or not hmac.compare_digest(
         (envelope.secret or "").encode(), group.secret.encode()
     ):
         log.warning("vk.bad_secret", group_id=envelope.group_id)

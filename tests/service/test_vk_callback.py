@@ -135,17 +135,25 @@ async def test_numbers_out_of_range_are_refused_or_skipped(client, make_user, se
 
 async def test_connecting_needs_admin_and_known_page(client, make_user):
     op = await make_user("operator", "op_tsur")
-    body = {"group_id": GROUP, "page_id": SETTLEMENT_PAGE, "confirmation": "x"}
+    body = {"group_id": GROUP, "page_id": SETTLEMENT_PAGE, "confirmation": "x", "secret": "s" * 8}
     assert (await client.post("/api/v1/admin/vk-groups", headers=op, json=body)).status_code == 403
     admin = await make_user("admin", "op_tsur")
     bad = {**body, "page_id": "vk:club_nope"}
     assert (
         await client.post("/api/v1/admin/vk-groups", headers=admin, json=bad)
     ).status_code == 422
+    # No secret, no connection: anyone who knows the community id could post events as VK.
+    r = await client.post("/api/v1/admin/vk-groups", headers=admin, json={**body, "secret": None})
+    assert r.status_code == 422 and "secret" in r.text, r.text
 
 
 async def test_a_community_connects_only_to_a_vk_page(client, make_user):
     admin = await make_user("admin", "op_tsur")
-    body = {"group_id": GROUP, "page_id": "ok:group_gov_altai", "confirmation": "693d0ba9"}
+    body = {
+        "group_id": GROUP,
+        "page_id": "ok:group_gov_altai",
+        "confirmation": "693d0ba9",
+        "secret": "s3cret-key",
+    }
     r = await client.post("/api/v1/admin/vk-groups", headers=admin, json=body)
     assert r.status_code == 422 and "ok page" in r.json()["detail"]

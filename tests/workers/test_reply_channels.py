@@ -41,7 +41,12 @@ async def live(settings):
 
 async def connect(client, make_user, token: str | None = TOKEN) -> dict:
     admin = await make_user("admin", "op_tsur")
-    body = {"group_id": GROUP, "page_id": SETTLEMENT_PAGE, "confirmation": "693d0ba9"}
+    body = {
+        "group_id": GROUP,
+        "page_id": SETTLEMENT_PAGE,
+        "confirmation": "693d0ba9",
+        "secret": "s3cret-key",
+    }
     r = await client.post(
         "/api/v1/admin/vk-groups", headers=admin, json={**body, "access_token": token}
     )
@@ -74,7 +79,7 @@ async def test_reply_goes_under_the_citizens_vk_comment(live, make_user, session
     settings, client, vk, _ = live
     group = await connect(client, make_user)
     assert group["can_reply"] is True and TOKEN not in str(group)
-    r = await client.post(URL, json=event(comment_id=501, event_id="r1", secret=None))
+    r = await client.post(URL, json=event(comment_id=501, event_id="r1"))
     assert r.text == "ok"
     item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#501")
     [delivery] = await deliveries(sessionmaker, item.id)
@@ -106,7 +111,7 @@ async def test_vk_errors_are_retried_or_given_up_by_code(live, make_user, sessio
     )
     outcomes = []
     for n in (601, 602, 603):
-        await client.post(URL, json=event(comment_id=n, event_id=f"e{n}", secret=None))
+        await client.post(URL, json=event(comment_id=n, event_id=f"e{n}"))
         item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#{n}")
         [d] = await deliveries(sessionmaker, item.id)
         outcomes.append((d.status, d.attempts, (d.last_error or "")[:12]))
@@ -120,7 +125,7 @@ async def test_vk_errors_are_retried_or_given_up_by_code(live, make_user, sessio
 async def test_no_token_no_vk_delivery(live, make_user, sessionmaker):
     settings, client, vk, _ = live
     assert (await connect(client, make_user, token=None))["can_reply"] is False
-    await client.post(URL, json=event(comment_id=701, event_id="n1", secret=None))
+    await client.post(URL, json=event(comment_id=701, event_id="n1"))
     item = await answer(client, settings, make_user, sessionmaker, f"{SETTLEMENT_PAGE}#701")
     assert await deliveries(sessionmaker, item.id) == [] and vk.requests == []
 
