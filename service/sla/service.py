@@ -15,9 +15,15 @@ from schemas.base import utcnow
 from schemas.catalog import Authority, Category
 from schemas.sla import SlaPolicy, WorkCalendarRow
 from service.errors import Conflict, NotFound, Unprocessable
-from service.sla.calendar import TWENTY_FOUR_SEVEN_CODE, altai_spec, twenty_four_seven_spec
+from service.sla.calendar import (
+    TWENTY_FOUR_SEVEN_CODE,
+    WorkCalendar,
+    altai_spec,
+    twenty_four_seven_spec,
+)
 from service.sla.deadlines import compute_deadline
 from service.sla.policies import DEFAULT_ESCALATION
+from service.sla.production import ProductionCalendar
 from service.sla.registry import CalendarRegistry, UnknownCalendarError
 from service.sla.spec import CalendarSpec, DateOverride, SpecError
 
@@ -152,7 +158,18 @@ async def calendar_spec(session: AsyncSession, code: str) -> tuple[CalendarSpec,
     raise NotFound(f"no calendar {code!r}")
 
 
+def _check_business_time(spec: CalendarSpec) -> None:
+    # A calendar with no working time lays out no deadline: every item of an authority on it
+    # (or under a policy pinning it) would fail its routing job and stay `new`, unseen.
+    calendar = WorkCalendar(spec, ProductionCalendar())
+    try:
+        compute_deadline(utcnow(), 1, "working_days", calendar)
+    except ValueError as exc:
+        raise Unprocessable(f"calendar {spec.code!r} has no working time: {exc}") from exc
+
+
 async def save_calendar(session: AsyncSession, spec: CalendarSpec) -> WorkCalendarRow:
+    _check_business_time(spec)
     row = await session.get(WorkCalendarRow, spec.code)
     if row is None:
         row = WorkCalendarRow(code=spec.code, spec=spec.to_dict())

@@ -275,6 +275,20 @@ class TestCalendarsAndReports:
         )
         assert gone.json()["spec"]["overrides"] == []
 
+    @pytest.mark.parametrize("code", ["24x7", "altai", "closed"])
+    async def test_a_calendar_with_no_working_time_is_refused(self, client, make_user, code):
+        """Every item of an authority on it would fail its routing job and stay `new`."""
+        admin = await make_user("admin", "op_tsur")
+        week = {day: [] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+        r = await client.put(
+            f"/api/v1/admin/calendars/{code}",
+            headers=admin,
+            json={"code": code, "tz": "Asia/Barnaul", "weekly": week},
+        )
+        assert r.status_code == 422 and "no working time" in r.text, r.text
+        cals = (await client.get("/api/v1/admin/calendars", headers=admin)).json()
+        assert code not in {c["code"] for c in cals if c["version"]}
+
     async def test_report_json_and_csv(self, client, settings, make_user):
         staff = await make_user("responder", SETTLEMENT)
         sup = await make_user("supervisor", "d_aleysky")
