@@ -87,7 +87,9 @@ async def _bounce_target(session: AsyncSession, item: Item, target: str, user: U
     if current in theirs:
         return None
     mine = await _ancestors(session, current)
-    above = next((code for code in mine if code in set(theirs) and code != current), "op_tsur")
+    # Above both parties: when A is B's own parent, A is no arbiter of their dispute.
+    parties = (current, target)
+    above = next((c for c in mine if c in set(theirs) and c not in parties), "op_tsur")
     return above if above != current else None
 
 

@@ -50,3 +50,15 @@ async def test_the_operator_places_an_item_where_it_was_declined(client, setting
     await redirect(client, item_id, s1, SIBLING_SETTLEMENT)
     operator = await make_user("operator", "op_tsur")
     assert (await redirect(client, item_id, operator, SETTLEMENT))["authority_code"] == SETTLEMENT
+
+
+async def test_a_bounce_between_a_district_and_its_settlement_goes_above_the_district(
+    client, settings, make_user
+):
+    item_id = await routed_item(client, settings)
+    s1 = await make_user("responder", SETTLEMENT)
+    district = await make_user("responder", DISTRICT)
+    await redirect(client, item_id, s1, DISTRICT)
+    await redirect(client, item_id, district, SETTLEMENT)  # the parent hands it down: stands
+    back = await redirect(client, item_id, s1, DISTRICT)
+    assert back["authority_code"] == "gov_altai"
