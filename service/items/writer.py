@@ -27,7 +27,7 @@ from typing import Any, Protocol
 import structlog
 from prometheus_client import Counter, Histogram
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Table
+from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -166,6 +166,10 @@ class IntakeWriter:
         # A request cancelled while it waits cancels only its future: the writer owns the
         # write, commits the item all the same, and answers only futures still waiting.
         return await future
+
+    async def known(self, channel: str, external_id: str) -> bool:
+        async with self._engine.connect() as conn:
+            return (await conn.execute(_key_stmt(channel, external_id))).first() is not None
 
     async def close(self) -> None:
         """Write and answer everything waiting, let the batch in flight finish, then stop."""
@@ -343,6 +347,10 @@ def _row_fault(exc: Exception) -> bool:
     return isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)
 
 
+def _key_stmt(channel: str, external_id: str) -> Any:
+    return select(_ITEM.c.id).where(_ITEM.c.channel == channel, _ITEM.c.external_id == external_id)
+
+
 def _row_detail(new: NewItem, exc: Exception) -> str:
     if not isinstance(exc, IntegrityError):
         return "a value of the item cannot be stored (out of range or not valid text)"
@@ -360,3 +368,7 @@ class Intake:
         network = new.network if new.channel == Channel.comment else None
         await self.references.check(page_id=new.page_id, category=category, network=network)
         return await self.writer.store(new)
+
+    async def known(self, channel: str, external_id: str) -> bool:
+        """Whether an item with this key is stored (a retry, not a new request)."""
+        return await self.writer.known(channel, external_id)

@@ -142,6 +142,23 @@ class TestRateLimit:
         r = await widget_report(client)  # limit restored: accepted again
         assert r.status_code == 202
 
+    async def test_a_retry_of_a_stored_report_gets_its_answer_past_the_limit(
+        self, app, client, settings
+    ):
+        """SPEC §3: a repeat returns the original response; the key exists for flaky links."""
+        app.state.settings = settings.model_copy(update={"widget_rate_limit_per_ip": 2})
+        try:
+            first = await widget_report(client, key="flaky-1")
+            assert (await widget_report(client)).status_code == 202  # the limit is used up
+            again = await widget_report(client, key="flaky-1")
+            other_body = await widget_report(client, key="flaky-1", text="яма на дороге у школы")
+            new_key = await widget_report(client, key="flaky-2")
+        finally:
+            app.state.settings = settings
+        assert (again.status_code, again.json()["id"]) == (202, first.json()["id"])
+        assert other_body.status_code == 422  # the key's own rule still holds
+        assert new_key.status_code == 429
+
 
 class TestPublicStatus:
     async def test_wrong_token_is_404(self, client):
