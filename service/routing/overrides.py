@@ -8,11 +8,20 @@ road or a place says who owns that territory, not who runs hospitals or pensions
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import regex
+import structlog
+
 from service.routing.catalog import Catalog
+
+log = structlog.get_logger()
+
+# Patterns come from administrators and run on citizens' text in the worker's event loop: a
+# backtracking pattern such as `(a|aa)+$` must not stall routing, SLA checks and alerts with it.
+# The `regex` package bounds each search; a search that runs out counts as no match.
+MATCH_TIMEOUT_S = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,22 +50,36 @@ def check_override(override: RoutingOverride, catalog: Catalog) -> list[str]:
     if override.place is not None and catalog.place(override.place) is None:
         problems.append(f"unknown place {override.place!r}")
     if override.text_pattern is not None:
-        try:
-            re.compile(override.text_pattern)
-        except re.error as exc:
-            problems.append(f"text_pattern is not a valid regular expression: {exc}")
+        problems.extend(_pattern_problems(override.text_pattern))
     return problems
+
+
+def _compile(pattern: str) -> regex.Pattern[str]:
+    return regex.compile(pattern.replace("ё", "е"), regex.IGNORECASE | regex.V0)
+
+
+def _pattern_problems(pattern: str) -> list[str]:
+    try:
+        compiled = _compile(pattern)
+    except regex.error as exc:
+        return [f"text_pattern is not a valid regular expression: {exc}"]
+    try:
+        # One that matches an empty text matches every appeal of the region: a typo's rule.
+        if compiled.search("", timeout=MATCH_TIMEOUT_S) is not None:
+            return ["text_pattern matches every text (it matches an empty one)"]
+    except TimeoutError:
+        return ["text_pattern takes too long to match"]
+    return []
 
 
 class OverrideTable:
     def __init__(self, overrides: Iterable[RoutingOverride]) -> None:
-        self._items: list[tuple[RoutingOverride, re.Pattern[str] | None]] = []
+        self._items: list[tuple[RoutingOverride, regex.Pattern[str] | None]] = []
         for override in overrides:
             if override.specificity == 0:
                 raise ValueError(f"override {override.id} matches everything")
             pattern = override.text_pattern
-            compiled = re.compile(pattern.replace("ё", "е"), re.IGNORECASE) if pattern else None
-            self._items.append((override, compiled))
+            self._items.append((override, _compile(pattern) if pattern else None))
         # Most specific first; among equals the higher priority, then a stable id order.
         self._items.sort(key=lambda item: (-item[0].specificity, -item[0].priority, item[0].id))
 
@@ -80,7 +103,15 @@ class OverrideTable:
                 continue
             if override.place is not None and override.place != place:
                 continue
-            if pattern is not None and pattern.search(text) is None:
+            if pattern is not None and not _found(override, pattern, text):
                 continue
             return override
         return None
+
+
+def _found(override: RoutingOverride, pattern: regex.Pattern[str], text: str) -> bool:
+    try:
+        return pattern.search(text, timeout=MATCH_TIMEOUT_S) is not None
+    except TimeoutError:
+        log.warning("routing.override_timeout", override_id=override.id)
+        return False

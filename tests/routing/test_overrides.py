@@ -81,3 +81,17 @@ def test_check_override_reports_unusable_definitions(catalog: Catalog) -> None:
     for fragment in ("nobody", "nope", "Нигде", "regular expression"):
         assert fragment in problems
     assert check_override(RoutingOverride("all", "c_barnaul"), catalog)
+
+
+def test_a_pattern_that_backtracks_for_ever_is_cut_short(router: Router) -> None:
+    """An administrator's pattern runs on citizens' text in the worker's event loop: a search
+    past its time limit counts as no match instead of stalling routing, SLA checks and alerts
+    (with the stdlib `re` this one takes minutes on 40 letters)."""
+    import time
+
+    slow = router.with_overrides([RoutingOverride("slow", "c_barnaul", text_pattern="(a|aa)+$")])
+    started = time.perf_counter()
+    decision = slow.route(RouteInput("яма на дороге " + "a" * 40 + "!"))
+    assert time.perf_counter() - started < 2.0
+    assert decision.override_id is None
+    assert slow.route(RouteInput("яма на дороге aaaa")).override_id == "slow"

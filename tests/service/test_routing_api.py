@@ -143,6 +143,10 @@ async def test_invalid_overrides_are_422(client, make_user):
         {"target_authority_code": "c_biysk"},
         {"target_authority_code": "c_biysk", "text_pattern": "(("},
         {"target_authority_code": "c_biysk", "place": "Атлантида"},
+        # Each matches every text: one typo would send every appeal of the region to Бийск.
+        {"target_authority_code": "c_biysk", "text_pattern": ""},
+        {"target_authority_code": "c_biysk", "text_pattern": ".*"},
+        {"target_authority_code": "c_biysk", "text_pattern": "яма|"},
     ):
         r = await client.post("/api/v1/admin/routing-overrides", headers=admin, json=body)
         assert r.status_code == 422, (body, r.text)
