@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from schemas.admin import BreachRead, CalendarRead, DateOverrideIn, SlaPolicyIn, SlaPolicyRead
 from schemas.common import QueryMoment
 from service.deps import AdminUser, RowId, SettingsDep, StaffUser, UowDep
+from service.errors import Unprocessable
 from service.sla import reports
 from service.sla import service as sla_service
 from service.sla.calendars import calendar_registry
@@ -91,6 +92,8 @@ async def list_breaches(
     open_only: Annotated[bool, Query(alias="open")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
 ) -> list[BreachRead]:
+    if since is not None and until is not None and since > until:
+        raise Unprocessable("`from` is after `to`", field="from")
     return await reports.breaches(
         uow.session, user, since=since, until=until, open_only=open_only, limit=limit
     )
@@ -108,6 +111,8 @@ async def sla_report(
 ) -> Any:
     until = until or dt.datetime.now(dt.UTC)
     since = since or until - dt.timedelta(days=30)
+    if since > until:
+        raise Unprocessable("`from` is after `to`", field="from")
     rows = await reports.sla_report(uow.session, user, since=since, until=until, group_by=group_by)
     wants_csv = fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", ""))
     if wants_csv:
