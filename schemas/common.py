@@ -14,6 +14,13 @@ from schemas.base import FAR_FUTURE
 T = TypeVar("T")
 
 
+# Format characters with no glyph (zero-width space and joiners, word joiner, BOM, soft hyphen,
+# direction marks) that `str.strip` keeps: a text of these alone says nothing.
+_INVISIBLE = dict.fromkeys(
+    map(ord, "\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
+)
+
+
 def check_text(value: str) -> str:
     # PostgreSQL text rejects NUL and UTF-8 cannot encode lone surrogates: refuse both as 422
     # here rather than fail as a 500 at the database.
@@ -23,8 +30,8 @@ def check_text(value: str) -> str:
         value.encode("utf-8")
     except UnicodeEncodeError as exc:
         raise ValueError("text must be valid Unicode (no lone surrogates)") from exc
-    if not value.strip():
-        raise ValueError("text must not be blank")
+    if not value.translate(_INVISIBLE).strip():
+        raise ValueError("text must not be blank (spaces and invisible characters only)")
     return unicodedata.normalize("NFC", value)
 
 

@@ -90,7 +90,8 @@ class TestValidation:
         await self.expect_422(client, category="no_such_category")
 
     async def test_bad_texts(self, client):
-        for text in ("", "   ", "x" * 5001, "ноль\x00байт", 42, None):
+        invisible = ("\u200b\u200b", "\ufeff \u2060", "\u200d\n\u00ad")
+        for text in ("", "   ", "x" * 5001, "ноль\x00байт", 42, None, *invisible):
             await self.expect_422(client, text=text)
 
     async def test_lone_surrogate(self, client):
