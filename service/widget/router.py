@@ -91,8 +91,11 @@ async def report_status(
     item_id: uuid.UUID,
     uow: UowDep,
     settings: SettingsDep,
+    response: Response,
     token: Annotated[str, Query(min_length=1, max_length=100)],
 ) -> WidgetStatus:
+    # The URL holds the capability (the token): no cache along the way may keep the answer.
+    response.headers["Cache-Control"] = "no-store"
     return await public_status(uow.session, item_id, token, resolve_secret_key(settings))
 
 

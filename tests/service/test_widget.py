@@ -162,6 +162,11 @@ class TestRateLimit:
 
 
 class TestPublicStatus:
+    async def test_the_answer_is_not_cached(self, client):
+        accepted = (await widget_report(client)).json()
+        r = await client.get(accepted["status_url"].replace("http://testserver", ""))
+        assert r.status_code == 200 and r.headers["cache-control"] == "no-store", r.headers
+
     async def test_wrong_token_is_404(self, client):
         r = await widget_report(client)
         item_id = r.json()["id"]
