@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from schemas.common import SafeText, StrictModel
 
@@ -66,7 +66,7 @@ class EventRead(BaseModel):
 
 class ReplyIn(StrictModel):
     text: SafeText = Field(min_length=1, max_length=10000)
-    final: bool = False
+    final: StrictBool = False  # closes the citizen's clock: true or false, nothing like "yes"
 
 
 class RedirectIn(StrictModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from pydantic import BaseModel, EmailStr, Field, model_validator
+from pydantic import BaseModel, EmailStr, Field, StrictBool, model_validator
 
 from schemas.common import Location, OptionalSafeText, SafeText, StrictModel
 
@@ -26,7 +26,8 @@ class WidgetReportIn(StrictModel):
     location: Location | None = None
     address: OptionalSafeText = Field(default=None, max_length=500)
     contact: Contact | None = None
-    consent: bool = False
+    # A real JSON true: "yes" or 1 is no consent to process personal data (152-FZ).
+    consent: StrictBool = False
     # Honeypot: invisible in the widget form, so only bots fill it in.
     website: str | None = Field(default=None, max_length=500)
     # The ALTCHA proof of work, base64 JSON, when the widget requires one (WIDGET_POW_MAX_NUMBER).

@@ -91,6 +91,9 @@ class TestLifecycle:
         assert (await act(client, item_id, "claim", staff)).json()["status"] == "in_progress"
         r = await act(client, item_id, "reply", staff, {"text": "Разбираемся", "final": False})
         assert r.json()["status"] == "in_progress" and r.json()["first_responded_at"]
+        lax = {"text": "Починили", "final": "yes"}  # closes the clock: a JSON true only
+        bad = await client.post(f"/api/v1/items/{item_id}/reply", headers=staff, json=lax)
+        assert bad.status_code == 422, bad.text
         r = await act(client, item_id, "reply", staff, {"text": "Починили", "final": True})
         assert r.json()["status"] == "answered"
         assert (await act(client, item_id, "resolve", staff)).json()["status"] == "closed"

@@ -94,6 +94,11 @@ class TestValidation:
         for text in ("", "   ", "x" * 5001, "ноль\x00байт", 42, None, *invisible):
             await self.expect_422(client, text=text)
 
+    async def test_consent_is_a_real_true(self, client):
+        contact = {"name": "Мария", "email": "maria@example.ru"}
+        for consent in ("yes", "true", 1):
+            await self.expect_422(client, contact=contact, consent=consent)
+
     async def test_lone_surrogate(self, client):
         raw = f'{{"page_id": "{SETTLEMENT_PAGE}", "text": "\\ud800 сломано"}}'
         r = await client.post(
