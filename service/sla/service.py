@@ -202,6 +202,8 @@ async def add_override(session: AsyncSession, code: str, body: DateOverrideIn) -
 
 async def remove_override(session: AsyncSession, code: str, day: dt.date) -> CalendarSpec:
     spec, _ = await calendar_spec(session, code)
+    if all(o.date != day for o in spec.overrides):
+        raise NotFound(f"calendar {code!r} has no override on {day.isoformat()}")
     spec = dataclasses.replace(spec, overrides=tuple(o for o in spec.overrides if o.date != day))
     await save_calendar(session, spec)
     return spec

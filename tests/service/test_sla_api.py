@@ -274,6 +274,10 @@ class TestCalendarsAndReports:
             "/api/v1/admin/calendars/altai/overrides/2026-12-01", headers=admin
         )
         assert gone.json()["spec"]["overrides"] == []
+        again = await client.delete(
+            "/api/v1/admin/calendars/altai/overrides/2026-12-01", headers=admin
+        )
+        assert again.status_code == 404, again.text
 
     @pytest.mark.parametrize("code", ["24x7", "altai", "closed"])
     async def test_a_calendar_with_no_working_time_is_refused(self, client, make_user, code):
