@@ -12,7 +12,7 @@ from sqlmodel import col, select
 from schemas.base import utcnow
 from schemas.items import Item, Status
 from schemas.jobs import ROUTE_ITEM, route_job_id
-from service.channels.platform import PAGE, PollError, poll_once
+from service.channels.platform import PAGE, PollError, fetch_page, read_cursor, store_page
 from service.items.pipeline import route_item
 from service.items.privacy import purge_expired
 from service.routing.service import router_for
@@ -73,15 +73,19 @@ async def poll_platform(ctx: WorkerContext) -> dict[str, int]:
         return {}
     total: dict[str, int] = {}
     for _ in range(20):  # bounded per run; the next run continues from the saved cursor
+        async with job_uow(ctx) as uow:
+            seen = await read_cursor(uow)
         try:
-            async with job_uow(ctx) as uow:
-                counts = await poll_once(
-                    uow, ctx["http"], settings.platform_poll_url, settings.platform_poll_token
-                )
-                await uow.commit()
+            url, token = settings.platform_poll_url, settings.platform_poll_token
+            items, next_cursor = await fetch_page(ctx["http"], url, token, seen)
         except PollError as exc:
             log.warning("platform.poll_failed", error=str(exc))
             break
+        async with job_uow(ctx) as uow:
+            counts = await store_page(uow, seen, items, next_cursor)
+            await uow.commit()
+        if counts is None:
+            break  # another worker is polling: it has this page
         total = {k: total.get(k, 0) + v for k, v in counts.items()}
         if sum(counts.values()) < PAGE:
             break

@@ -61,14 +61,23 @@ async def _store(uow: UnitOfWork, raw: Any) -> str:
     return "duplicate" if result.duplicate else "stored"
 
 
-async def poll_once(
-    uow: UnitOfWork, client: httpx.AsyncClient, url: str, token: str
-) -> dict[str, int]:
-    """Fetch one page after the saved cursor; store its items and the next cursor together."""
+async def read_cursor(uow: UnitOfWork) -> str | None:
+    """Where the last page ended. Read before the page is fetched, outside the transaction
+    that stores it: no transaction (on SQLite, the database's write lock) waits on the adapter."""
+    state = await uow.session.get(PollCursor, SOURCE)
+    return state.cursor if state is not None else None
+
+
+async def store_page(
+    uow: UnitOfWork, seen: str | None, items: list[Any], next_cursor: str | None
+) -> dict[str, int] | None:
+    """Store a page fetched after cursor `seen`, and the next cursor, together. None, storing
+    nothing, when another worker moved the cursor meanwhile (it stored this page already)."""
     state = await uow.session.get(PollCursor, SOURCE, with_for_update=True) or PollCursor(
         source=SOURCE
     )
-    items, next_cursor = await fetch_page(client, url, token, state.cursor)
+    if state.cursor != seen:
+        return None
     counts: dict[str, int] = {"stored": 0, "duplicate": 0, "invalid": 0}
     for raw in items:
         counts[await _store(uow, raw)] += 1

@@ -82,3 +82,50 @@ async def test_poll_stores_each_message_once_and_keeps_cursor(settings, sessionm
     hints = {i.external_id: i.category_hint for i in items}
     assert hints["pos-1"] == "roads_potholes" and hints["pos-0"] is None
     assert cursor is not None and cursor.cursor == "5"
+
+
+async def test_no_transaction_waits_for_the_adapter(settings, sessionmaker):
+    """On SQLite a transaction holds the database's write lock: one open across the adapter's
+    answer made every intake commit, SLA check and delivery lease wait for it."""
+    import asyncio
+    import time
+
+    started = asyncio.Event()
+
+    async def slow_adapter(request: httpx.Request) -> httpx.Response:
+        started.set()
+        await asyncio.sleep(1.5)
+        return httpx.Response(200, json={"items": MESSAGES[:1], "next_cursor": "1"})
+
+    s = settings.model_copy(update={"platform_poll_url": "http://adapter.invalid/poll"})
+
+    async def other_writer() -> float:
+        await started.wait()
+        t0 = time.monotonic()
+        async with sessionmaker() as session:
+            session.add(PollCursor(source="another-source"))
+            await session.commit()
+        return time.monotonic() - t0
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(slow_adapter)) as http:
+        ctx: Any = {"settings": s, "sessionmaker": sessionmaker, "redis": None, "http": http}
+        polled, waited = await asyncio.gather(poll_platform(ctx), other_writer())
+    assert polled == {"stored": 1, "duplicate": 0, "invalid": 0}
+    assert waited < 0.5, f"an unrelated write waited {waited:.2f} s for the adapter"
+
+
+async def test_a_page_another_worker_stored_meanwhile_is_not_stored_again(sessionmaker):
+    from service.channels.platform import store_page
+    from service.db import UnitOfWork
+
+    async with sessionmaker() as session:
+        session.add(PollCursor(source="platform", cursor="3"))  # moved on while we fetched
+        await session.commit()
+    async with sessionmaker() as session:
+        uow = UnitOfWork(session, None)
+        assert await store_page(uow, "0", MESSAGES[:3], "3") is None
+        await uow.commit()
+    async with sessionmaker() as session:
+        assert (await session.exec(select(Item))).all() == []
+        cursor = await session.get(PollCursor, "platform")
+        assert cursor is not None and cursor.cursor == "3"
