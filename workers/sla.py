@@ -11,6 +11,7 @@ from schemas.base import utcnow
 from schemas.jobs import DELIVER_ALERT, SLA_CHECK, deliver_job_id, sla_check_job_id
 from service.alerts import service as deliveries
 from service.alerts.senders import Senders
+from service.replies.deliveries import ReplyChannels
 from service.sla.calendars import calendar_registry
 from service.sla.checks import check_item, due_checks_of
 from workers.context import WorkerContext, job_uow
@@ -21,7 +22,8 @@ log = structlog.get_logger()
 async def check(ctx: WorkerContext, item_id: str) -> int:
     async with job_uow(ctx) as uow:
         registry = await calendar_registry(uow.session, ctx["settings"].catalog_dir)
-        raised = await check_item(uow, uuid.UUID(item_id), utcnow(), registry)
+        channels = ReplyChannels.of(ctx["settings"])  # the closing answer of a lapsed pause
+        raised = await check_item(uow, uuid.UUID(item_id), utcnow(), registry, channels)
         await uow.commit()
     if raised:
         log.info("sla.alerts_raised", item_id=item_id, count=raised)

@@ -134,13 +134,19 @@ async def redirect(
 
 
 async def request_info(
-    uow: UnitOfWork, item: Item, user: User, sla: SlaContext, *, question: str
+    uow: UnitOfWork,
+    item: Item,
+    user: User,
+    sla: SlaContext,
+    *,
+    question: str,
+    channels: replies.ReplyChannels | None = None,
 ) -> Item:
     target = transitions.check("request_info", item.status)
     if item.assignee_id is None:
         item.assignee_id = user.id
     hooks.on_pause(uow, item, sla)
-    record(
+    event = record(
         uow.session,
         item,
         "request_info",
@@ -149,6 +155,8 @@ async def request_info(
         public=True,
         text=question,
     )
+    # The citizen must see the question where they wrote, or the pause only runs out.
+    await replies.plan(uow, item, event, channels or replies.ReplyChannels())
     return item
 
 

@@ -96,9 +96,15 @@ async def redirect(
 
 @router.post("/items/{item_id}/request-info", response_model=ItemRead, responses=ERRORS)
 async def request_info(
-    item: LockedItemDep, body: RequestInfoIn, uow: UowDep, user: StaffUser, sla: SlaDep
+    item: LockedItemDep,
+    body: RequestInfoIn,
+    uow: UowDep,
+    user: StaffUser,
+    sla: SlaDep,
+    settings: SettingsDep,
 ) -> ItemRead:
-    await actions.request_info(uow, item, user, sla, question=body.question)
+    channels = ReplyChannels.of(settings)
+    await actions.request_info(uow, item, user, sla, question=body.question, channels=channels)
     await uow.commit()
     return await views.detail(uow.session, item)
 

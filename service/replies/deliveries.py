@@ -1,13 +1,14 @@
 """Replies back to citizens: planned with the reply, sent by the worker, retried.
 
-A responder's reply is a public event. It also goes by e-mail when the citizen left an address
-with consent and the service has an SMTP server, under the citizen's VK comment when the
-community's access token is stored, into the Telegram discussion thread when the bot token is
-set, and to the feedback platform when its answer endpoint is configured
-(service/replies/channels.py). The delivery row is written in the
-reply's transaction (so no reply is forgotten), the job is enqueued after the commit, and the
-periodic sweep re-enqueues what Redis lost. The address is read from the contact at send time,
-never copied, so the personal-data purge needs no second place to erase.
+A responder's reply is a public event, and so are a request for information and the answer
+that closes an item whose question went unanswered; each goes back the same way. By e-mail
+when the citizen left an address with consent and the service has an SMTP server, under the
+citizen's VK comment when the community's access token is stored, into the Telegram discussion
+thread when the bot token is set, and to the feedback platform when its answer endpoint is
+configured (service/replies/channels.py). The delivery row is written in the event's
+transaction (so none is forgotten), the job is enqueued after the commit, and the periodic
+sweep re-enqueues what Redis lost. The address is read from the contact at send time, never
+copied, so the personal-data purge needs no second place to erase.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ from service.replies.channels import PlatformTarget, TelegramTarget, VkTarget
 from service.widget.tokens import tracking_token
 
 EMAIL, VK_COMMENT, PLATFORM, TG_COMMENT = "email", "vk_comment", "platform", "tg_comment"
+# What goes back to the citizen: replies, the question of a request for information, and the
+# answer that closes an item whose question went unanswered.
+SUBJECTS = {
+    "reply": "Ответ на ваше обращение",
+    "request_info": "Уточнение по вашему обращению",
+    "closed_no_reply": "Ваше обращение закрыто",
+}
 DUE_BATCH = 500
 
 
@@ -154,6 +162,7 @@ async def prepare(
         return None
     base = Outgoing(delivery.kind, delivery.attempts + 1, str(event.data.get("text", "")))
     if delivery.kind == EMAIL:
+        base = replace(base, subject=SUBJECTS.get(event.kind, SUBJECTS["reply"]))
         return await _email(session, base, item, secret, base_url)
     if delivery.kind == VK_COMMENT:
         return await _vk(session, base, item)
@@ -176,7 +185,6 @@ async def _email(
         base,
         problem=None if contact is not None else "no address",
         recipient=contact.email if contact is not None else None,
-        subject="Ответ на ваше обращение",
         body=body + "\n",
     )
 
@@ -215,7 +223,7 @@ async def _platform(
         token=channels.platform_token,
         external_id=item.external_id or "",
         signed_by=authority.name if authority is not None else "",
-        final=bool(event.data.get("final")),
+        final=bool(event.data.get("final")) or event.kind == "closed_no_reply",
     )
     return replace(base, platform=target)
 

@@ -16,6 +16,8 @@ from schemas.jobs import DELIVER_ALERT, SLA_CHECK, deliver_job_id, sla_check_job
 from schemas.sla import Alert, AlertDelivery, AlertEndpoint
 from service.db import UnitOfWork
 from service.items.events import record
+from service.replies.deliveries import ReplyChannels
+from service.replies.deliveries import plan as plan_replies
 from service.sla import engine
 from service.sla.registry import CalendarRegistry
 
@@ -92,14 +94,18 @@ async def raise_alert(
     return await _fan_out(session, alert, now)
 
 
-def _auto_close(
-    session: AsyncSession, item: Item, now: dt.datetime, registry: CalendarRegistry
+async def _auto_close(
+    uow: UnitOfWork,
+    item: Item,
+    now: dt.datetime,
+    registry: CalendarRegistry,
+    channels: ReplyChannels,
 ) -> None:
     for name in engine.open_clocks(item):
         engine.stop(item, name, now, registry)
     item.closed_at = now
-    record(
-        session,
+    event = record(
+        uow.session,
         item,
         "closed_no_reply",
         actor="sla",
@@ -107,27 +113,33 @@ def _auto_close(
         public=True,
         text=CLOSE_AFTER_PAUSE,
     )
+    await plan_replies(uow, item, event, channels)  # told where they wrote, like a reply
 
 
-def _end_pause(
-    session: AsyncSession,
+async def _end_pause(
+    uow: UnitOfWork,
     item: Item,
     expiry: dt.datetime,
     now: dt.datetime,
     registry: CalendarRegistry,
+    channels: ReplyChannels,
 ) -> None:
     """A pause that reached its limit: the citizen who did not answer gets the item closed;
     any other (a redirect nobody took up) lets the clocks run again from the limit, so the
     warnings and breaches it held back follow."""
     if item.status == Status.awaiting_citizen:
-        _auto_close(session, item, now, registry)
+        await _auto_close(uow, item, now, registry, channels)
         return
     engine.resume(item, expiry, registry)
-    record(session, item, "sla_pause_ended", actor="sla", at=expiry.isoformat())
+    record(uow.session, item, "sla_pause_ended", actor="sla", at=expiry.isoformat())
 
 
 async def check_item(
-    uow: UnitOfWork, item_id: uuid.UUID, now: dt.datetime, registry: CalendarRegistry
+    uow: UnitOfWork,
+    item_id: uuid.UUID,
+    now: dt.datetime,
+    registry: CalendarRegistry,
+    channels: ReplyChannels | None = None,
 ) -> int:
     """Raise every alert whose moment has come; schedule the next check. Returns alerts raised."""
     session = uow.session
@@ -137,7 +149,7 @@ async def check_item(
     raised = 0
     expiry = engine.pause_expiry(item, registry)
     if expiry is not None and expiry <= now:
-        _end_pause(session, item, expiry, now, registry)
+        await _end_pause(uow, item, expiry, now, registry, channels or ReplyChannels())
     for lv in sorted(engine.pending_levels(item, registry), key=lambda lv: lv.at):
         if lv.at > now:
             continue

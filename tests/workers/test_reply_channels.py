@@ -392,3 +392,42 @@ async def test_the_worker_paces_alerts_and_replies_into_a_chat_together(settings
             assert len(bot_api.requests) == 1
         finally:
             await on_shutdown(ctx)
+
+
+async def test_the_question_and_the_closing_answer_go_under_the_vk_comment(
+    live, make_user, sessionmaker
+):
+    """A VK citizen sees the responder's question where they wrote, and, when the question
+    goes unanswered past the pause limit, the answer that closes the item."""
+    import datetime as dt
+
+    from service.db import UnitOfWork
+    from service.replies.deliveries import ReplyChannels
+    from service.sla.calendars import calendar_registry
+    from service.sla.checks import CLOSE_AFTER_PAUSE, check_item
+
+    settings, client, vk, _ = live
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=505, event_id="q1"))
+    await run_worker_burst(settings)
+    async with sessionmaker() as s:
+        item = (
+            await s.exec(select(Item).where(Item.external_id == f"{SETTLEMENT_PAGE}#505"))
+        ).one()
+    staff = await make_user("responder", item.authority_code)
+    question = "Уточните, пожалуйста, номер дома."
+    r = await client.post(
+        f"/api/v1/items/{item.id}/request-info", headers=staff, json={"question": question}
+    )
+    assert r.status_code == 200, r.text
+    await run_worker_burst(settings)
+    async with sessionmaker() as s:
+        registry = await calendar_registry(s, settings.catalog_dir)
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
+        uow = UnitOfWork(s, None)
+        await check_item(uow, item.id, later, registry, ReplyChannels.of(settings))
+        await s.commit()
+    await run_worker_burst(settings)
+    sent = [(form["reply_to_comment"], form["message"]) for _, _, form in vk.requests]
+    assert sent == [("505", question), ("505", CLOSE_AFTER_PAUSE)]
+    assert {d.status for d in await deliveries(sessionmaker, item.id)} == {"sent"}

@@ -95,3 +95,20 @@ async def test_temporary_refusal_is_retried_and_a_permanent_one_is_dead(
 async def test_without_smtp_nothing_is_planned(client, settings, make_user, sessionmaker):
     item_id = await _reply(client, settings, make_user, contact=CONTACT, consent=True)
     assert await _deliveries(sessionmaker, item_id) == []
+
+
+async def test_a_question_is_mailed_under_its_own_subject(mailing, smtp, make_user, sessionmaker):
+    settings, client = mailing
+    r = await widget_report(client, contact=CONTACT, consent=True)
+    item_id = r.json()["id"]
+    await run_worker_burst(settings)
+    staff = await make_user("responder", "s_aleysky_kashinsky")
+    await client.post(f"/api/v1/items/{item_id}/claim", headers=staff)
+    body = {"question": "Уточните, пожалуйста, адрес."}
+    asked = await client.post(f"/api/v1/items/{item_id}/request-info", headers=staff, json=body)
+    assert asked.status_code == 200, asked.text
+    await run_worker_burst(settings)
+    [mail] = smtp.mails
+    message = email.message_from_bytes(mail.data, policy=email.policy.default)
+    assert message["Subject"] == "Уточнение по вашему обращению"
+    assert "Уточните, пожалуйста, адрес." in message.get_content()
