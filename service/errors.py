@@ -88,14 +88,35 @@ async def _app_error(_: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    raw = exc.errors()
     errors = [
         {"loc": list(e.get("loc", ())), "msg": e.get("msg", ""), "type": e.get("type", "")}
-        for e in exc.errors()
+        for e in raw
     ]
-    first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
-    where = ".".join(str(p) for p in first["loc"] if p != "body") or "body"
-    detail = f"{where}: {first['msg']}"
-    return problem(422, "Unprocessable content", detail, errors=errors)
+    return problem(422, "Unprocessable content", _detail(raw, exc.body), errors=errors)
+
+
+def _branch(loc: list[Any]) -> str | None:
+    # A body that is one of several types (a comment or a list of them) gets errors for each,
+    # tagged with the type's name where a field name would be.
+    tag = loc[1] if len(loc) > 1 and loc[0] == "body" else None
+    return tag if isinstance(tag, str) and (tag[:1].isupper() or "[" in tag) else None
+
+
+def _detail(raw: Any, body: Any) -> str:
+    """The first error, said plainly: for a union body, one of the branch the body is."""
+    if not raw:
+        return "body: invalid request"
+    is_list = isinstance(body, list)
+    chosen = next(
+        (e for e in raw if (_branch(list(e["loc"])) or "").startswith("list[") == is_list), raw[0]
+    )
+    loc = [p for p in chosen["loc"] if p != "body" and p != _branch(list(chosen["loc"]))]
+    if chosen.get("type") == "json_invalid":
+        reason = (chosen.get("ctx") or {}).get("error", "")
+        return f"the body is not valid JSON: {reason} (at character {loc[0] if loc else 0})"
+    where = ".".join(str(p) for p in loc) or "body"
+    return f"{where}: {chosen.get('msg', '')}"
 
 
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:

@@ -46,3 +46,25 @@ async def test_a_nul_in_an_identifier_is_a_422_on_every_backend(client, make_use
     body = {"authority_code": "op_\x00tsur", "role": "service", "name": "ЗАТО Сибирский"}
     r = await client.post("/api/v1/admin/users", json=body, headers=admin)
     assert r.status_code == 422, r.text
+
+
+async def test_a_422_says_what_is_wrong_with_the_body(client, make_user):
+    from tests.builders import comment
+
+    r = await client.post(
+        "/api/v1/widget/reports",
+        content=b'{"page_id": ',
+        headers={"content-type": "application/json"},
+    )
+    assert r.status_code == 422
+    assert r.json()["detail"].startswith("the body is not valid JSON: "), r.json()["detail"]
+    svc = await make_user("service", "op_tsur")
+    # A list body: the error of the list, not of the single-comment reading of it.
+    second_without_text = [comment(), {k: v for k, v in comment().items() if k != "text"}]
+    r = await client.post("/api/v1/ingest/comments", json=second_without_text, headers=svc)
+    assert r.status_code == 422 and r.json()["detail"] == "1.text: Field required", r.text
+    r = await client.post("/api/v1/ingest/comments", json=[comment()] * 501, headers=svc)
+    assert r.status_code == 422 and "500" in r.json()["detail"], r.text
+    r = await client.post("/api/v1/ingest/comments", json={"text": "яма"}, headers=svc)
+    assert r.status_code == 422 and r.json()["detail"].endswith("Field required"), r.text
+    assert not r.json()["detail"].startswith("list["), r.text
