@@ -80,11 +80,18 @@ async def _validate(session: AsyncSession, body: SlaPolicyIn, registry: Calendar
         ("pause_limit", body.pause_limit),
         *((f"escalation.{n}.after", s.after) for n, s in enumerate(body.escalation or [])),
     ]
+    due = {}
     for name, clock in clocks:
         try:
-            compute_deadline(start, clock.duration, clock.unit, cal)
+            due[name] = compute_deadline(start, clock.duration, clock.unit, cal)
         except ValueError as exc:
             raise Unprocessable(f"{name}: {exc}", field=name) from exc
+    if due["first_response"] > due["resolution"]:
+        # A first answer due after the final one: a unit mixed up, not a policy.
+        raise Unprocessable(
+            "first_response must not end after resolution (compare their units)",
+            field="first_response",
+        )
 
 
 def _apply(policy: SlaPolicy, body: SlaPolicyIn) -> None:

@@ -61,6 +61,7 @@ class TestPolicies:
             {"match": {"category": "nope"}},
             {"match": {"authority_code": "nope"}},
             {"resolution": {"duration": 1, "unit": "fortnights"}},
+            {"first_response": {"duration": 2, "unit": "working_days"}},  # after resolution
             # Accepted, it failed every routing job of the items it matched (they stayed `new`).
             {"escalation": [{"after": {"duration": 0.5, "unit": "working_days"}}]},
         ],
