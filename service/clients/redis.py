@@ -22,8 +22,16 @@ from service.queue import PendingJob
 log = structlog.get_logger()
 
 
+def _failure(obj: Any) -> str:
+    # arq stores a failed job's exception as its result; msgpack cannot carry one, so the
+    # result (and what failed) was lost. Stored as text; anything else stays an error of ours.
+    if isinstance(obj, BaseException):
+        return f"{type(obj).__name__}: {obj}"
+    raise TypeError(f"cannot serialise {type(obj).__name__}")
+
+
 def serialize(obj: Any) -> bytes:
-    return msgpack.packb(obj, datetime=True)  # type: ignore[no-any-return]
+    return msgpack.packb(obj, datetime=True, default=_failure)  # type: ignore[no-any-return]
 
 
 def deserialize(data: bytes) -> Any:

@@ -102,3 +102,23 @@ async def test_worker_start_up_sweep_recovers_lost_job(client, settings, session
     await redis.flushdb()
     await run_worker_burst(settings)  # the cron sweep runs at start-up, then the routing job
     assert (await load(sessionmaker, item_id)).status == "routed"
+
+
+async def test_a_failed_job_keeps_its_error_as_its_result(settings, sessionmaker):
+    """arq stores a failed job's exception as its result; msgpack cannot carry one, so what
+    failed was lost (with a traceback in the log about the serialiser instead)."""
+    from arq.jobs import Job
+
+    from schemas.jobs import ROUTE_ITEM
+
+    ctx = await ctx_for(settings, sessionmaker)
+    pool = ctx["redis"]
+    try:
+        job = await pool.enqueue_job(ROUTE_ITEM, "not-a-uuid", _job_id="broken-route")
+        assert job is not None
+        await run_worker_burst(settings, cron=False)
+        info = await Job("broken-route", pool, _deserializer=deserialize).result_info()
+    finally:
+        await pool.aclose()
+    assert info is not None and info.success is False
+    assert isinstance(info.result, str) and info.result.startswith("ValueError: "), info.result
