@@ -145,6 +145,11 @@ async def request_info(
     target = transitions.check("request_info", item.status)
     if item.assignee_id is None:
         item.assignee_id = user.id
+    # A question is a public answer to the citizen: it counts as the first response (as any
+    # public agent comment does in Zendesk's first reply time).
+    if item.first_responded_at is None:
+        item.first_responded_at = sla.now
+    hooks.on_reply(uow, item, sla, final=False)
     hooks.on_pause(uow, item, sla)
     event = record(
         uow.session,

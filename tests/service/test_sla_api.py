@@ -187,7 +187,10 @@ class TestClocks:
         )
         paused = await item_row(sessionmaker, item_id)
         assert paused.sla["clocks"]["resolution"]["paused_at"] is not None
-        assert paused.sla_next_check_at is not None  # first-response warning or pause expiry
+        # The question is the citizen's first answer: that clock stops.
+        assert paused.sla["clocks"]["first_response"]["stopped_at"] is not None
+        assert paused.first_responded_at is not None
+        assert paused.sla_next_check_at is not None  # the pause's expiry
         # Pretend the citizen took an hour: move the pause start back, then resume.
         async with sessionmaker() as s:
             row = await s.get(Item, paused.id)
