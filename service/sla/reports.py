@@ -90,13 +90,24 @@ def _judged(done: Any, due: Any, now: dt.datetime) -> tuple[Any, Any]:
     return func.sum(on_time), func.sum(late)
 
 
-def _in_period(stmt: Any, since: dt.datetime, until: dt.datetime, scope: set[str] | None) -> Any:
-    stmt = stmt.where(
-        col(Item.received_at) >= since,
-        col(Item.received_at) < until,
-        col(Item.sla).is_not(None),
-    )
-    return stmt if scope is None else stmt.where(col(Item.authority_code).in_(sorted(scope)))
+@dataclass(frozen=True)
+class _Period:
+    """Which items a report counts and how it groups them."""
+
+    group: Any  # the Item column grouped by
+    since: dt.datetime
+    until: dt.datetime
+    scope: set[str] | None  # the user's authorities; None: all
+
+    def of(self, stmt: Any) -> Any:
+        stmt = stmt.where(
+            col(Item.received_at) >= self.since,
+            col(Item.received_at) < self.until,
+            col(Item.sla).is_not(None),
+        )
+        if self.scope is None:
+            return stmt
+        return stmt.where(col(Item.authority_code).in_(sorted(self.scope)))
 
 
 async def sla_report(
@@ -105,8 +116,8 @@ async def sla_report(
     """Items received in [since, until) within the user's scope, grouped. Counted by the
     database (a year of a region is hundreds of thousands of items); only the first-response
     waits come back, for the median."""
-    scope = await visible_authorities(session, user)
     group, now = getattr(Item, GROUPS[group_by]), utcnow()
+    period = _Period(group, since, until, await visible_authorities(session, user))
     resolved = func.coalesce(col(Item.answered_at), col(Item.closed_at))
     counts = sql_select(
         group,
@@ -115,55 +126,36 @@ async def sla_report(
         *_judged(resolved, col(Item.resolution_due_at), now),
     ).group_by(group)
     rows: dict[str, Row] = {}
-    for key, received, fr_on, fr_late, res_on, res_late in (
-        await (await session.connection()).execute(_in_period(counts, since, until, scope))
-    ).all():
-        rows[str(key or "")] = Row(
-            str(key or ""), received, fr_on or 0, fr_late or 0, res_on or 0, res_late or 0
-        )
-    await _add_breaches(session, rows, group, since, until, scope)
-    await _add_medians(session, rows, group, since, until, scope)
+    connection = await session.connection()
+    for key, *n in (await connection.execute(period.of(counts))).all():
+        rows[str(key or "")] = Row(str(key or ""), n[0], *(x or 0 for x in n[1:]))
+    await _add_breaches(session, rows, period)
+    await _add_medians(session, rows, period)
     for row in rows.values():
         judged = row.first_response_on_time + row.first_response_late
         row.on_time_share = round(row.first_response_on_time / judged, 4) if judged else None
     return sorted(rows.values(), key=lambda r: r.group)
 
 
-async def _add_breaches(
-    session: AsyncSession,
-    rows: dict[str, Row],
-    group: Any,
-    since: dt.datetime,
-    until: dt.datetime,
-    scope: set[str] | None,
-) -> None:
+async def _add_breaches(session: AsyncSession, rows: dict[str, Row], period: _Period) -> None:
     stmt = (
-        select(group, func.count())
+        select(period.group, func.count())
         .select_from(Alert)
         .join(Item, col(Item.id) == col(Alert.item_id))
         .where(col(Alert.level) == "breach")
-        .group_by(group)
+        .group_by(period.group)
     )
-    for key, count in (await session.exec(_in_period(stmt, since, until, scope))).all():
+    for key, count in (await session.exec(period.of(stmt))).all():
         if str(key or "") in rows:
             rows[str(key or "")].breaches = count
 
 
-async def _add_medians(
-    session: AsyncSession,
-    rows: dict[str, Row],
-    group: Any,
-    since: dt.datetime,
-    until: dt.datetime,
-    scope: set[str] | None,
-) -> None:
-    stmt = select(group, col(Item.received_at), col(Item.first_responded_at)).where(
+async def _add_medians(session: AsyncSession, rows: dict[str, Row], period: _Period) -> None:
+    stmt = select(period.group, col(Item.received_at), col(Item.first_responded_at)).where(
         col(Item.first_responded_at).is_not(None)
     )
     waits: dict[str, list[float]] = defaultdict(list)
-    for key, received, responded in (
-        await session.exec(_in_period(stmt, since, until, scope))
-    ).all():
+    for key, received, responded in (await session.exec(period.of(stmt))).all():
         waits[str(key or "")].append((responded - received).total_seconds() / 60)
     for key, minutes in waits.items():
         if key in rows:
