@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     # The `secret_token` given to setWebhook: comments from Telegram discussion groups are
     # taken only with it (off while empty). Telegram allows 1-256 of A-Z a-z 0-9 _ -.
     telegram_webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
-    pii_retention_days: int = 1825
+    # At least a day: 0 would erase the contact of an item as soon as it is answered.
+    pii_retention_days: int = Field(default=1825, ge=1)
     # Signs widget tracking tokens; generated into var/ on a development machine if unset.
     secret_key: str = ""
 

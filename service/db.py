@@ -17,7 +17,8 @@ from service.queue import JobBuffer, JobSink
 
 def make_engine(settings: Settings, *, name: str = "api") -> AsyncEngine:
     url = settings.effective_database_url
-    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    # Error texts are logged; their bound values would carry citizens' contact details.
+    kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {"timeout": 30}

@@ -7,6 +7,7 @@ Every socket operation is bounded by `timeout`, so a stuck relay cannot hold the
 from __future__ import annotations
 
 import asyncio
+import re
 import smtplib
 import ssl
 import time
@@ -41,23 +42,37 @@ def _refused_code(exc: smtplib.SMTPRecipientsRefused) -> int | None:
     return codes[0] if codes else None
 
 
+# An address in an SMTP server's answer ("5.1.1 <ivan@mail.ru>: User unknown"): a citizen's
+# personal data, which must not reach the logs or the stored error of a delivery.
+_ADDRESS = re.compile(r"[^\s<>()\[\]\\,;:\"']+@[^\s<>()\[\]\\,;:\"']+")
+
+
+def _without_addresses(text: str) -> str:
+    return _ADDRESS.sub("***", text)
+
+
 def _smtp_failure(started: float, exc: Exception) -> DeliveryOutcome:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        code = _refused_code(exc)
+        # Its text is the dict {recipient: (code, answer)}: only the code is kept.
+        code, error = _refused_code(exc), "the recipient was refused"
     elif isinstance(exc, smtplib.SMTPResponseException):
-        code = exc.smtp_code
+        code, error = exc.smtp_code, _without_addresses(_decoded(exc.smtp_error))
     else:
         # Connection refused, timeouts, disconnects: the relay may be back later.
-        error = f"{type(exc).__name__}: {exc}"
+        error = _without_addresses(f"{type(exc).__name__}: {exc}")
         return DeliveryOutcome(ok=False, error=short_error(error), duration_ms=elapsed_ms(started))
     permanent = code is not None and 500 <= code < 600  # SMTP 5yz = permanent, 4yz = transient
     return DeliveryOutcome(
         ok=False,
         status_code=code,
         permanent=permanent,
-        error=short_error(f"SMTP {code}: {exc}"),
+        error=short_error(f"SMTP {code}: {error}"),
         duration_ms=elapsed_ms(started),
     )
+
+
+def _decoded(answer: bytes | str) -> str:
+    return answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
 
 
 class EmailSender:

@@ -73,3 +73,16 @@ async def test_invalid_address_is_refused_without_connecting() -> None:
     sender = EmailSender("127.0.0.1", 1, "alerts@cur.example.ru", timeout=2)
     outcome = await sender.send(make_message(), mailbox("not-an-address"))
     assert outcome.permanent and not outcome.attempted
+
+
+def test_an_smtp_answer_that_names_the_address_is_stored_without_it() -> None:
+    import smtplib
+    import time
+
+    from service.alerts.mail import _smtp_failure
+
+    data = smtplib.SMTPDataError(554, b"5.7.1 <petr@example.ru> rejected as spam")
+    lost = OSError("connection to mx for petr@example.ru lost")
+    for exc in (data, lost):
+        error = _smtp_failure(time.monotonic(), exc).error or ""
+        assert "petr@example.ru" not in error and error, error

@@ -85,11 +85,13 @@ async def test_temporary_refusal_is_retried_and_a_permanent_one_is_dead(
     assert delivery.last_error and "451" in delivery.last_error
     assert delivery.next_attempt_at > delivery.created_at
 
-    smtp.rcpt_replies["ivan@example.com"] = b"550 5.1.1 no such user"
+    smtp.rcpt_replies["ivan@example.com"] = b"550 5.1.1 <ivan@example.com>: no such user"
     other = await _reply(client, settings, make_user, contact=CONTACT, consent=True)
     await run_worker_burst(settings)
     [dead] = await _deliveries(sessionmaker, other)
     assert dead.status == "dead" and dead.last_error and "550" in dead.last_error
+    # The citizen's address (in the refusal, twice) is kept out of the stored error.
+    assert "ivan@example.com" not in dead.last_error, dead.last_error
 
 
 async def test_without_smtp_nothing_is_planned(client, settings, make_user, sessionmaker):
