@@ -215,3 +215,12 @@ class UserRead(BaseModel):
     active: bool
     created_at: dt.datetime
     token: str | None = Field(default=None, description="shown once, at creation")
+
+
+class AdminEventRead(BaseModel):
+    id: int
+    at: dt.datetime
+    actor: str
+    action: str
+    target: dict[str, Any]
+    fields: list[str]

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
+from sqlalchemy import Column
 from sqlmodel import Field, SQLModel
 
-from schemas.base import UTCDateTime, utcnow
+from schemas.base import JSONType, UTCDateTime, utcnow
 
 
 class Role(StrEnum):
@@ -38,3 +40,17 @@ class ApiToken(SQLModel, table=True):
     token_hash: str = Field(max_length=64, unique=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AdminEvent(SQLModel, table=True):
+    """Who changed the installation's set-up, and when (SPEC §8: every state change is in the
+    audit trail; item changes are item events). Field names only: values may be secrets."""
+
+    __tablename__ = "admin_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor: str = Field(max_length=64)  # user:<id>, or cli
+    action: str = Field(max_length=200)  # "POST /api/v1/admin/users/{user_id}"
+    target: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+    fields: list[str] = Field(default_factory=list, sa_column=Column(JSONType, nullable=False))

@@ -92,6 +92,7 @@ def cmd_catalog(argv: list[str]) -> int:
 
 
 def cmd_users(argv: list[str]) -> int:
+    from schemas.users import AdminEvent
     from service.db import make_engine, make_sessionmaker
     from service.errors import AppError
     from service.users.service import create_user
@@ -112,6 +113,14 @@ def cmd_users(argv: list[str]) -> int:
             async with make_sessionmaker(engine)() as session:
                 user, token = await create_user(
                     session, name=a.name, role=a.role, authority_code=a.authority
+                )
+                session.add(
+                    AdminEvent(
+                        actor="cli",
+                        action="users create",
+                        target={"user_id": str(user.id)},
+                        fields=["authority", "name", "role"],
+                    )
                 )
                 await session.commit()
                 print(f"created user {user.id} {a.name!r} ({a.role}, {a.authority})")

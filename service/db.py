@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from service.config import Settings
@@ -63,8 +64,13 @@ class UnitOfWork:
         self.jobs = JobBuffer()
         self._sink = sink
         self.committed = False
+        # An administrator's change to record with it, in the same transaction.
+        self.audit: SQLModel | None = None
 
     async def commit(self) -> None:
+        if self.audit is not None:
+            self.session.add(self.audit)
+            self.audit = None
         await self.session.commit()
         self.committed = True
         if self._sink is not None:

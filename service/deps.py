@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import Depends, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from schemas.users import Role, User
+from schemas.users import AdminEvent, Role, User
 from service.config import Settings
 from service.db import UnitOfWork, unit_of_work
 from service.errors import Forbidden, Unauthorized
@@ -111,5 +112,40 @@ StaffUser = Annotated[
     User, Depends(require_roles(Role.responder, Role.supervisor, Role.operator, Role.admin))
 ]
 SupervisorUser = Annotated[User, Depends(require_roles(Role.supervisor, Role.operator, Role.admin))]
-AdminUser = Annotated[User, Depends(require_roles(Role.admin))]
-OperatorUser = Annotated[User, Depends(require_roles(Role.operator, Role.admin))]
+_READS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def audited_roles(*roles: Role) -> Callable[..., Coroutine[Any, Any, User]]:
+    """`require_roles`, and a change under /api/v1/admin is recorded with its commit: who,
+    which route with which ids, which fields (not their values: tokens, secrets)."""
+    allowed = {r.value for r in roles}
+
+    async def guard(user: CurrentUser, request: Request, uow: UowDep) -> User:
+        _allowed(user, allowed)
+        if request.method not in _READS and request.url.path.startswith("/api/v1/admin"):
+            uow.audit = AdminEvent(
+                actor=f"user:{user.id}",  # as item events name their actors
+                action=f"{request.method} {_route_path(request)}",
+                target={k: str(v) for k, v in request.path_params.items()},
+                fields=await _body_fields(request),
+            )
+        return user
+
+    return guard
+
+
+def _route_path(request: Request) -> str:
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))
+
+
+async def _body_fields(request: Request) -> list[str]:
+    try:
+        body = json.loads(await request.body() or b"null")
+    except ValueError:
+        return []
+    return sorted(str(k) for k in body) if isinstance(body, dict) else []
+
+
+AdminUser = Annotated[User, Depends(audited_roles(Role.admin))]
+OperatorUser = Annotated[User, Depends(audited_roles(Role.operator, Role.admin))]

@@ -39,6 +39,7 @@ MUTABLE_TABLES = (
     "vk_group",
     "telegram_chat",
     "poll_cursor",
+    "admin_event",
     "item_event",
     "contact",
     "item",

@@ -12,7 +12,7 @@ from tests.builders import widget_report
 from tests.conftest import CATALOG_DIR, run_cli
 
 
-async def test_users_create_prints_token_last(cli_env, client):
+async def test_users_create_prints_token_last(cli_env, client, make_user):
     out = run_cli(
         cli_env,
         "users",
@@ -29,6 +29,9 @@ async def test_users_create_prints_token_last(cli_env, client):
     assert token.startswith("fr_") and " " not in token
     r = await client.get("/api/v1/queue", headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200
+    admin = await make_user("admin", "op_tsur")
+    [event] = (await client.get("/api/v1/admin/audit", headers=admin)).json()
+    assert (event["actor"], event["action"]) == ("cli", "users create")
 
 
 async def test_users_create_errors_are_clear(cli_env):

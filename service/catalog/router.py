@@ -3,13 +3,14 @@ users and tokens."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from sqlmodel import col, select
 
 from schemas.admin import (
+    AdminEventRead,
     AuthorityPatch,
     AuthorityRead,
     CategoryPatch,
@@ -21,9 +22,9 @@ from schemas.admin import (
 )
 from schemas.base import utcnow
 from schemas.catalog import Authority, Category, Page
-from schemas.users import ApiToken, User
+from schemas.users import AdminEvent, ApiToken, User
 from service.catalog.service import bump_version
-from service.deps import AdminUser, RowId, SettingsDep, UowDep
+from service.deps import MAX_ROW_ID, AdminUser, RowId, SettingsDep, UowDep
 from service.errors import NotFound, Unprocessable
 from service.items.references import page_origins
 from service.sla.calendars import calendar_registry
@@ -143,3 +144,18 @@ async def deactivate_user(user_id: RowId, uow: UowDep, _: AdminUser) -> UserRead
     uow.session.add(user)
     await uow.commit()
     return UserRead.model_validate(user, from_attributes=True)
+
+
+@router.get("/audit", response_model=list[AdminEventRead], responses=ERRORS)
+async def list_admin_events(
+    uow: UowDep,
+    _: AdminUser,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ROW_ID)] = None,
+) -> list[AdminEventRead]:
+    """Changes to the set-up, newest first: who, which route with which ids, which fields."""
+    stmt = select(AdminEvent).order_by(col(AdminEvent.id).desc()).limit(limit)
+    if before is not None:
+        stmt = stmt.where(col(AdminEvent.id) < before)
+    rows = (await uow.session.exec(stmt)).all()
+    return [AdminEventRead.model_validate(e, from_attributes=True) for e in rows]
