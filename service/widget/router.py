@@ -21,7 +21,6 @@ from service.widget.service import (
     accepted,
     citizen_reply,
     public_status,
-    report_fingerprint,
     submit_report,
 )
 
@@ -55,7 +54,9 @@ async def create_report(
     await check_origin(intake.references, settings, body.page_id, origin)
     if settings.widget_pow_max_number > 0:
         challenge = proof.check_solution(secret, body.altcha)
-        holder = idempotency_key or report_fingerprint(body)
+        # Without a key every request is a new report, so the solution is good for one: the
+        # same body sent again with it would have made another item for the same work.
+        holder = idempotency_key or uuid.uuid4().hex
         await proof.claim(request.app.state.queue, challenge, holder, settings.widget_pow_ttl_s)
     try:
         await ratelimit.enforce(

@@ -59,6 +59,14 @@ async def test_a_solved_challenge_admits_one_report(guarded, redis):
     assert "already used" in other.json()["detail"]
 
 
+async def test_without_a_key_a_solution_admits_one_report(guarded):
+    payload = solve((await guarded.get("/api/v1/widget/challenge")).json())
+    assert (await widget_report(guarded, altcha=payload)).status_code == 202
+    # The very same body again: without a key it would be a second item for one proof.
+    again = await widget_report(guarded, altcha=payload)
+    assert again.status_code == 403 and "already used" in again.json()["detail"]
+
+
 async def test_missing_or_wrong_solutions_are_refused(guarded):
     assert (await widget_report(guarded)).status_code == 403
     challenge = (await guarded.get("/api/v1/widget/challenge")).json()
