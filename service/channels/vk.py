@@ -19,6 +19,7 @@ from service.errors import Forbidden, Unprocessable
 from service.items.intake import NewItem
 
 log = structlog.get_logger()
+BAD_SECRET = "unknown community or wrong secret"
 
 NEW_COMMENT = ("wall_reply_new", "wall_reply_restore")
 
@@ -41,14 +42,17 @@ async def register_group(session: AsyncSession, body: VkGroupIn) -> VkGroup:
 
 async def authenticate(session: AsyncSession, envelope: VkEnvelope) -> VkGroup:
     group = await session.get(VkGroup, envelope.group_id)
+    # One answer for an unknown community and a wrong secret: a caller without the secret
+    # must not learn which communities are connected.
     if group is None:
-        raise Forbidden(f"community {envelope.group_id} is not connected")
+        log.warning("vk.unknown_group", group_id=envelope.group_id)
+        raise Forbidden(BAD_SECRET)
     # A community stored without a secret (before it was required) takes no events.
     if group.secret is None or not hmac.compare_digest(
         (envelope.secret or "").encode(), group.secret.encode()
     ):
         log.warning("vk.bad_secret", group_id=envelope.group_id)
-        raise Forbidden("Bad Secret")
+        raise Forbidden(BAD_SECRET)
     return group
 
 

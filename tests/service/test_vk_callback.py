@@ -87,6 +87,8 @@ async def test_bad_secret_is_refused_and_stores_nothing(client, make_user, sessi
     assert await items(sessionmaker) == []
     unknown = await client.post(URL, json={**event(), "group_id": 1})
     assert unknown.status_code == 403
+    # The same answer: a caller without the secret learns nothing of what is connected.
+    assert unknown.json()["detail"] == r.json()["detail"]
 
 
 async def test_edit_updates_text_and_own_replies_skipped(client, make_user, sessionmaker):
