@@ -13,7 +13,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from schemas.catalog import Page
 from schemas.users import User
 from service.catalog.service import catalog_is_empty, load_catalog_dir
-from service.config import PROJECT_ROOT, Settings
+from service.config import PROJECT_ROOT, Settings, private_dir
 from service.db import make_engine, make_sessionmaker
 from service.users.service import create_user, issue_token, user_for_token
 
@@ -33,7 +33,7 @@ def alembic_config(settings: Settings) -> Config:
 
 
 def migrate(settings: Settings) -> None:
-    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.var_dir)
     command.upgrade(alembic_config(settings), "head")
 
 

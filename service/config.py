@@ -123,6 +123,13 @@ class Settings(BaseSettings):
 _generated_keys: dict[Path, bytes] = {}
 
 
+def private_dir(path: Path) -> None:
+    """Make the directory of the embedded database, Redis and keys, readable by its owner only
+    (it holds citizens' contact details); an existing directory is left as its owner set it."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700)
+
+
 def resolve_secret_key(settings: Settings) -> bytes:
     if settings.secret_key:
         return settings.secret_key.encode()
@@ -134,7 +141,7 @@ def resolve_secret_key(settings: Settings) -> bytes:
     if not path.exists():
         import secrets
 
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.var_dir)
         path.write_text(secrets.token_hex(32))
         path.chmod(0o600)
     _generated_keys[path] = path.read_text().strip().encode()

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from service.config import Settings
+from service.config import Settings, private_dir
 from service.queue import JobBuffer, JobSink
 
 
@@ -21,7 +21,7 @@ def make_engine(settings: Settings, *, name: str = "api") -> AsyncEngine:
     # Error texts are logged; their bound values would carry citizens' contact details.
     kwargs: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     if url.startswith("sqlite"):
-        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(settings.var_dir)
         kwargs["connect_args"] = {"timeout": 30}
     else:
         kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)

@@ -101,3 +101,16 @@ def test_request_urls_with_bot_tokens_are_not_logged() -> None:
     configure_logging("INFO", json=True)
     # httpx logs each request URL at INFO; a Telegram Bot API URL carries the token.
     assert logging.getLogger("httpx").getEffectiveLevel() >= logging.WARNING
+
+
+def test_the_embedded_data_directory_is_its_owners_only(tmp_path) -> None:
+    """It holds the SQLite file with citizens' contact details."""
+    from service.config import private_dir
+
+    var = tmp_path / "var"
+    private_dir(var)
+    assert var.stat().st_mode & 0o077 == 0
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o755)
+    private_dir(shared)  # a directory someone made is left as they set it
+    assert shared.stat().st_mode & 0o777 == 0o755
