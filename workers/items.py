@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import timedelta
 from typing import Any
@@ -21,6 +22,8 @@ from workers.context import WorkerContext, job_uow
 
 log = structlog.get_logger()
 PURGE_BATCH = 1000  # contacts per transaction
+# Long work stops starting new batches or pages after this, well inside the job timeout.
+WORK_BUDGET_S = 15
 
 
 async def route(ctx: WorkerContext, item_id: str) -> str:
@@ -49,15 +52,18 @@ async def sweep(ctx: WorkerContext) -> int:
             uow.jobs.add(ROUTE_ITEM, item_id, job_id=route_job_id(item_id))
         await uow.commit()
     if ids:
-        log.warning("items.sweep.requeued", count=len(ids))
+        # Asked of Redis again under their ids: a job still queued, or held by a worker that
+        # died, keeps its place and runs when its lock expires (JOB_TIMEOUT_S + 10 s).
+        log.warning("items.sweep.stale_new_items", count=len(ids))
     return len(ids)
 
 
 async def purge_personal_data(ctx: WorkerContext) -> int:
-    """Daily: erase contact details past the retention period (152-FZ), batch after batch
-    until none is left, so a busy region's day never leaves a backlog for the next."""
+    """Hourly: erase contact details past the retention period (152-FZ), batch after batch
+    until none is left or the run's time budget is spent (the next run goes on)."""
     total, now, days = 0, utcnow(), ctx["settings"].pii_retention_days
-    while True:
+    stop_at = time.monotonic() + WORK_BUDGET_S
+    while time.monotonic() < stop_at:
         async with job_uow(ctx) as uow:
             count = await purge_expired(uow.session, now, days, limit=PURGE_BATCH)
             await uow.commit()
@@ -79,7 +85,11 @@ async def poll_platform(ctx: WorkerContext) -> dict[str, int]:
     if not settings.platform_poll_url:
         return {}
     total: dict[str, int] = {}
-    for _ in range(20):  # bounded per run; the next run continues from the saved cursor
+    stop_at = time.monotonic() + WORK_BUDGET_S
+    # Bounded per run; the next run continues from the saved cursor.
+    for _ in range(20):
+        if time.monotonic() > stop_at:
+            break
         async with job_uow(ctx) as uow:
             seen = await read_cursor(uow)
         try:

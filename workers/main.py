@@ -87,6 +87,14 @@ def _every(seconds: int) -> set[int]:
     return set(range(0, 60, step))
 
 
+# Every job's timeout, and so arq's "in progress" lock: arq keeps a job it started locked for
+# the longest timeout of all its functions (+10 s), and a job whose worker was killed runs again
+# only once its lock expires. With the purge's 600 s, an item being routed at a kill -9 waited
+# ten minutes; longer work (the poll, the purge) stops within its time budget and goes on at
+# the next run.
+JOB_TIMEOUT_S = 30
+
+
 def _sweep(job: Any, name: str, every_s: int) -> Any:
     # Crons keep max_tries=1 and unique=True; the DB constraints make a double run harmless.
     return cron(
@@ -94,7 +102,7 @@ def _sweep(job: Any, name: str, every_s: int) -> Any:
         name=name,
         second=_every(every_s),
         run_at_startup=True,
-        timeout=60,
+        timeout=JOB_TIMEOUT_S,
         unique=True,
         max_tries=1,
     )
@@ -110,16 +118,15 @@ def cron_jobs(settings: Settings) -> list[Any]:
             cast(Any, items.poll_platform),
             name=POLL_PLATFORM,
             second=_every(settings.platform_poll_interval_s),
-            timeout=120,
+            timeout=JOB_TIMEOUT_S,
             **common,
         ),
-        cron(
+        cron(  # hourly, a batch at a time within its budget: a backlog goes on next hour
             cast(Any, items.purge_personal_data),
             name=PURGE_PII,
-            hour={3},
             minute={17},
             second={0},
-            timeout=600,
+            timeout=JOB_TIMEOUT_S,
             **common,
         ),
     ]
@@ -128,11 +135,13 @@ def cron_jobs(settings: Settings) -> list[Any]:
 def worker_options(settings: Settings) -> dict[str, Any]:
     return {
         "functions": [
-            func(cast(Any, items.route), name=ROUTE_ITEM, max_tries=10, timeout=60),
-            func(cast(Any, sla.check), name=SLA_CHECK, max_tries=10, timeout=30),
+            func(cast(Any, items.route), name=ROUTE_ITEM, max_tries=10, timeout=JOB_TIMEOUT_S),
+            func(cast(Any, sla.check), name=SLA_CHECK, max_tries=10, timeout=JOB_TIMEOUT_S),
             # An attempt is capped at 15 s by the senders; the lease outlives the job timeout.
-            func(cast(Any, sla.deliver), name=DELIVER_ALERT, max_tries=3, timeout=30),
-            func(cast(Any, replies.deliver), name=DELIVER_REPLY, max_tries=3, timeout=30),
+            func(cast(Any, sla.deliver), name=DELIVER_ALERT, max_tries=3, timeout=JOB_TIMEOUT_S),
+            func(
+                cast(Any, replies.deliver), name=DELIVER_REPLY, max_tries=3, timeout=JOB_TIMEOUT_S
+            ),
         ],
         "cron_jobs": cron_jobs(settings),
         "on_startup": _startup(settings),

@@ -28,3 +28,13 @@ async def test_intake_with_redis_down_then_routed(settings, sessionmaker):
         items = [await s.get(Item, uuid.UUID(r.json()["id"])) for r in accepted]
     assert all(i is not None and i.status == "routed" for i in items)
     assert all(i is not None and i.authority_code == SETTLEMENT for i in items)
+
+
+def test_a_job_of_a_killed_worker_runs_again_within_forty_seconds(settings):
+    """arq locks a started job for its longest function timeout + 10 s; a job whose worker
+    was killed runs again only after that. With the purge's 600 s, an item being routed at a
+    kill -9 waited ten minutes."""
+    from workers.main import create_worker
+
+    worker = create_worker(settings, handle_signals=False)
+    assert worker.in_progress_timeout_s <= 40
