@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import importlib
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +43,10 @@ def cmd_api(argv: list[str]) -> int:
     p.add_argument("--port", type=int, default=settings.api_port)
     p.add_argument("--workers", type=int, default=1)
     a = p.parse_args(argv)
+    # The app (in this process or uvicorn's workers) reads its settings from the environment:
+    # the address given here is the one its links (a report's status_url) must name.
+    os.environ["API_HOST"], os.environ["API_PORT"] = a.host, str(a.port)
+    get_settings.cache_clear()  # read above, before the options
     uvicorn.run(
         "service.main:app_factory",
         factory=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from sqlmodel import select
 
@@ -10,6 +11,8 @@ from schemas.catalog import Authority
 from schemas.items import Item
 from tests.builders import widget_report
 from tests.conftest import CATALOG_DIR, run_cli
+
+EXE = Path(__file__).resolve().parents[1] / ".venv" / "bin" / "feedback-router"
 
 
 async def test_users_create_prints_token_last(cli_env, client, make_user):
@@ -114,3 +117,39 @@ def test_the_embedded_data_directory_is_its_owners_only(tmp_path) -> None:
     shared.mkdir(mode=0o755)
     private_dir(shared)  # a directory someone made is left as they set it
     assert shared.stat().st_mode & 0o777 == 0o755
+
+
+async def test_api_port_option_is_the_port_its_links_name(cli_env) -> None:
+    """`feedback-router api --port P`: a report's status_url must point at P (it named the
+    API_PORT default, where nothing listens)."""
+    import asyncio
+
+    import httpx
+
+    from service.runner import free_port
+    from tests.builders import LAMP_TEXT, SETTLEMENT_PAGE
+
+    port = free_port()
+    env = {k: v for k, v in cli_env.items() if k not in ("API_PORT", "PUBLIC_BASE_URL")}
+    proc = await asyncio.create_subprocess_exec(
+        str(EXE),
+        *("api", "--host", "127.0.0.1", "--port", str(port)),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+            for _ in range(200):
+                try:
+                    if (await http.get("/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.1)
+            body = {"page_id": SETTLEMENT_PAGE, "text": LAMP_TEXT}
+            r = await http.post("/api/v1/widget/reports", json=body)
+        assert r.status_code == 202, r.text
+        assert r.json()["status_url"].startswith(f"http://127.0.0.1:{port}/"), r.json()
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), timeout=20)
