@@ -11,6 +11,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError, OperationalError
+
 from service.config import get_settings
 
 USAGE = """feedback-router COMMAND ...
@@ -28,9 +31,18 @@ commands:
 """
 
 
+def _no_options(command: str, description: str, argv: list[str]) -> None:
+    """Commands without options still answer --help (and refuse what they do not know)
+    rather than run."""
+    argparse.ArgumentParser(prog=f"feedback-router {command}", description=description).parse_args(
+        argv
+    )
+
+
 def cmd_run(argv: list[str]) -> int:
     from service.runner import run
 
+    _no_options("run", "embedded set-up: migrate, load the catalog, start the API and worker", argv)
     return run()
 
 
@@ -62,6 +74,9 @@ def cmd_api(argv: list[str]) -> int:
 def cmd_worker(argv: list[str]) -> int:
     from workers.main import run_worker
 
+    _no_options("worker", "the arq worker: routing, SLA checks, alerts, replies", argv)
+    if not get_settings().redis_url:
+        return _fail("REDIS_URL is not set (`feedback-router run` starts an embedded Redis)")
     run_worker()
     return 0
 
@@ -69,6 +84,7 @@ def cmd_worker(argv: list[str]) -> int:
 def cmd_migrate(argv: list[str]) -> int:
     from service.bootstrap import migrate
 
+    _no_options("migrate", "apply the database migrations (DATABASE_URL)", argv)
     migrate(get_settings())
     print("migrations applied")
     return 0
@@ -92,7 +108,12 @@ def cmd_catalog(argv: list[str]) -> int:
         await engine.dispose()
         return report.as_dict()
 
-    print(json.dumps(asyncio.run(go())))
+    try:
+        print(json.dumps(asyncio.run(go())))
+    except KeyError as exc:
+        return _fail(f"a catalog CSV has no column {exc}")
+    except IntegrityError as exc:
+        return _fail(f"the catalog refers to a code it does not define: {str(exc.orig)[:200]}")
     return 0
 
 
@@ -167,7 +188,23 @@ def main(argv: list[str] | None = None) -> int:
     if not args or args[0] in ("-h", "--help") or args[0] not in COMMANDS:
         print(USAGE, file=sys.stderr if args and args[0] not in ("-h", "--help") else sys.stdout)
         return 0 if not args or args[0] in ("-h", "--help") else 2
-    return COMMANDS[args[0]](args[1:])
+    try:
+        return COMMANDS[args[0]](args[1:])
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        return _fail(f"{exc.strerror}: {exc.filename}")
+    except ValidationError as exc:  # the environment's settings
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]).upper()
+        return _fail(f"setting {where}: {first['msg']}")
+    except OperationalError as exc:
+        if "no such table" in str(exc) or "does not exist" in str(exc):
+            return _fail("the database has no tables yet: run `feedback-router migrate` first")
+        return _fail(f"the database is unavailable: {str(exc.orig)[:200]}")
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlmodel import select
 
 from schemas.catalog import Authority
@@ -153,3 +154,34 @@ async def test_api_port_option_is_the_port_its_links_name(cli_env) -> None:
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), timeout=20)
+
+
+def _fresh_env(tmp_path, **extra: str) -> dict[str, str]:
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_", "REDIS_"))}
+    return {**env, "VAR_DIR": str(tmp_path / "var"), "SECRET_KEY": "x", **extra}
+
+
+@pytest.mark.parametrize(
+    ("args", "extra", "says"),
+    [
+        (("catalog", "load", "/nonexistent"), {}, "No such file or directory: /nonexistent/"),
+        (("users", "create", "--role", "admin", "--authority", "op_tsur", "--name", "x"), {},
+         "run `feedback-router migrate` first"),
+        (("migrate",), {"API_PORT": "abc"}, "setting API_PORT: "),
+        (("worker",), {}, "REDIS_URL is not set"),
+        (("route", "eval", "--input", "/nonexistent.csv"), {}, "No such file or directory"),
+    ],
+)  # fmt: skip
+def test_operator_mistakes_get_one_line_errors(tmp_path, args, extra, says) -> None:
+    out = run_cli(_fresh_env(tmp_path, **extra), *args)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "Traceback" not in out.stderr and says in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("command", ["run", "migrate", "worker"])
+def test_help_shows_help_instead_of_running(tmp_path, command) -> None:
+    out = run_cli(_fresh_env(tmp_path), command, "--help")
+    assert out.returncode == 0 and out.stdout.startswith(f"usage: feedback-router {command}")
+    assert not (tmp_path / "var").exists()  # nothing was started or migrated
