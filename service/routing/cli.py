@@ -12,7 +12,7 @@ from service.config import Settings
 from service.routing.catalog import load_catalog_dir
 from service.routing.decision import RouteInput
 from service.routing.engine import Router
-from service.routing.evaluate import evaluate
+from service.routing.evaluate import BadInput, evaluate
 
 
 def _default_catalog() -> Path:
@@ -78,7 +78,11 @@ def _eval_parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     if argv and argv[0] == "eval":
         args = _eval_parser().parse_args(argv[1:])
-        result = evaluate(Path(args.input), _router(args))
+        try:
+            result = evaluate(Path(args.input), _router(args))
+        except BadInput as exc:
+            sys.stderr.write(f"error: {exc}\n")
+            return 2
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
         return 0
     args = _route_parser().parse_args(argv)

@@ -17,6 +17,7 @@ Scoring, per row:
 from __future__ import annotations
 
 import csv
+import sys
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,6 +36,19 @@ class Example:
     actionable: bool
 
 
+# SPEC §4: the input columns and the expected ones. The text and every expected column must be
+# in the header (a misspelled one would read as empty in every row and quietly change the
+# figures); an input column left out is empty in every row, as its cells may be.
+COLUMNS = ("channel", "page_id", "category_hint", "lat", "lon", "address", "text")
+EXPECTED = ("expected_category", "expected_authority", "expected_priority", "expected_actionable")
+REQUIRED = ("text", *EXPECTED)
+CHANNELS = ("comment", "widget", "platform")
+
+
+class BadInput(ValueError):
+    """A row or a header the evaluation cannot read: said with its line number."""
+
+
 def _float(value: str | None) -> float | None:
     text = (value or "").strip()
     return float(text) if text else None
@@ -47,13 +61,43 @@ def _opt(value: str | None) -> str | None:
 
 def read_examples(csv_path: Path) -> list[Example]:
     with csv_path.open(encoding="utf-8", newline="") as fh:
-        return [_example(row) for row in csv.DictReader(fh)]
+        reader = csv.DictReader(fh)
+        header = list(reader.fieldnames or [])
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise BadInput(f"missing column(s) {missing}; header is {header}")
+        unknown = [c for c in header if c not in (*COLUMNS, *EXPECTED)]
+        if unknown:
+            sys.stderr.write(f"note: column(s) {unknown} are not read\n")
+        examples = []
+        for row in reader:
+            try:
+                examples.append(_example(row))
+            except ValueError as exc:
+                raise BadInput(f"line {reader.line_num}: {exc}") from exc
+    if not examples:
+        raise BadInput("no rows to evaluate")
+    return examples
+
+
+def _actionable(value: str | None) -> bool:
+    text = (value or "").strip().lower()
+    if text not in ("true", "false"):
+        raise ValueError(f"expected_actionable must be true or false, not {value!r}")
+    return text == "true"
+
+
+def _channel(value: str | None) -> str:
+    channel = (value or "").strip() or "comment"
+    if channel not in CHANNELS:
+        raise ValueError(f"channel must be one of {', '.join(CHANNELS)}, not {value!r}")
+    return channel
 
 
 def _example(row: dict[str, str]) -> Example:
     item = RouteInput(
         text=row.get("text") or "",
-        channel=(row.get("channel") or "comment").strip() or "comment",
+        channel=_channel(row.get("channel")),
         page_id=_opt(row.get("page_id")),
         lat=_float(row.get("lat")),
         lon=_float(row.get("lon")),
@@ -65,7 +109,7 @@ def _example(row: dict[str, str]) -> Example:
         category=(row.get("expected_category") or "").strip(),
         authority=(row.get("expected_authority") or "").strip(),
         priority=(row.get("expected_priority") or "").strip() or "normal",
-        actionable=(row.get("expected_actionable") or "").strip().lower() == "true",
+        actionable=_actionable(row.get("expected_actionable")),
     )
 
 

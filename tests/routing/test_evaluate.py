@@ -114,3 +114,40 @@ def test_cli_eval_prints_metrics(capsys: pytest.CaptureFixture[str], tmp_path: P
 def test_cli_rejects_half_a_point(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--text", "яма", "--lat", "52.1"]) == 2
     assert "--lat" in capsys.readouterr().err
+
+
+HEADER = (
+    "channel,page_id,category_hint,lat,lon,address,text,"
+    "expected_category,expected_authority,expected_priority,expected_actionable"
+)
+ROW = "comment,vk:club_gov_altai,,,,,яма на дороге,roads_potholes,,normal,true"
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (HEADER.replace("expected_authority", "expected_authrity") + "\n" + ROW,
+         "missing column(s) ['expected_authority']"),
+        (HEADER.replace(",text,", ",Text,") + "\n" + ROW, "missing column(s) ['text']"),
+        (HEADER + "\n" + ROW.replace(",true", ",yes"), "line 2: expected_actionable must be"),
+        (HEADER + "\n" + ROW.replace("comment,", "sms,", 1), "line 2: channel must be one of"),
+        (HEADER + "\n" + ROW.replace(",,,,,", ",,abc,,,", 1), "line 2: could not convert"),
+        (HEADER + "\n", "no rows to evaluate"),
+    ],
+)  # fmt: skip
+def test_a_csv_it_cannot_read_right_is_refused_not_scored(tmp_path, capsys, content, says):
+    """A misspelled column read as empty in every row changed the figures with exit 0."""
+    path = tmp_path / "eval.csv"
+    path.write_text(content + "\n", encoding="utf-8")
+    assert main(["eval", "--input", str(path)]) == 2
+    assert says in capsys.readouterr().err
+
+
+def test_an_input_column_left_out_is_empty_and_others_are_noted(tmp_path, capsys):
+    header = HEADER.replace("address,", "") + ",note"
+    path = tmp_path / "eval.csv"
+    row = ROW.replace(",,,,,", ",,,,", 1) + ",from the pilot"
+    path.write_text(f"{header}\n{row}\n", encoding="utf-8")
+    assert main(["eval", "--input", str(path)]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["n"] == 1 and "['note'] are not read" in captured.err
