@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from service.bootstrap import bootstrap
@@ -82,37 +83,50 @@ def _wait_ready(url: str, timeout: float = 30) -> bool:
     return False
 
 
-class Supervisor:
-    """Keeps the API and the worker running; restarts a child that dies; stops all on Ctrl-C."""
+Starter = Callable[[], "subprocess.Popen[bytes]"]
 
-    def __init__(self, commands: dict[str, list[str]], env: dict[str, str]) -> None:
-        self.commands = commands
-        self.env = env
+
+class Supervisor:
+    """Keeps its processes running (the API, the worker and the embedded Redis): restarts one
+    that dies; stops them all on Ctrl-C, the `last` ones after the others."""
+
+    def __init__(self, starters: dict[str, Starter], *, last: tuple[str, ...] = ()) -> None:
+        self.starters = starters
+        self.last = last
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.stopping = False
 
     def start(self, name: str) -> None:
-        self.procs[name] = subprocess.Popen(self.commands[name], env=self.env)
+        self.procs[name] = self.starters[name]()
 
     def watch(self) -> None:
         while not self.stopping:
-            for name, proc in list(self.procs.items()):
-                if proc.poll() is not None and not self.stopping:
-                    print(f"[run] {name} exited with {proc.returncode}; restarting", flush=True)
-                    time.sleep(1)
-                    self.start(name)
+            self.watch_once()
             time.sleep(0.5)
+
+    def watch_once(self) -> None:
+        for name, proc in list(self.procs.items()):
+            if proc.poll() is not None and not self.stopping:
+                print(f"[run] {name} exited with {proc.returncode}; restarting", flush=True)
+                time.sleep(1)
+                self.start(name)
 
     def stop(self) -> None:
         self.stopping = True
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for proc in self.procs.values():
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        first = [p for n, p in self.procs.items() if n not in self.last]
+        _stop(first)
+        _stop([self.procs[n] for n in self.last if n in self.procs])
+
+
+def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def _model_line(settings: Settings) -> str:
@@ -145,40 +159,39 @@ Press Ctrl-C to stop.""",
 
 def run() -> int:
     settings = get_settings()
-    redis_proc = None
+    starters: dict[str, Starter] = {}
+    sup = Supervisor(starters, last=("redis",))
     if not settings.redis_url:
-        port = free_port()
-        redis_proc = start_embedded_redis(settings.var_dir / "redis", port)
+        port, directory = free_port(), settings.var_dir / "redis"
+        # Supervised like the others: a Redis that died is started again on its port (its
+        # append-only file brings the jobs back; the sweeps repair whatever it lost).
+        starters["redis"] = lambda: start_embedded_redis(directory, port)
         os.environ["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
+        sup.start("redis")
     os.environ.setdefault("ALERT_ALLOW_PRIVATE_TARGETS", "true")
     os.environ.setdefault("LOG_JSON", "true")
-    settings = Settings()
-    tokens = bootstrap(settings)
-    base = f"http://{settings.api_host}:{settings.api_port}"
-    exe = [sys.executable, "-m", "service.cli"]
-    sup = Supervisor(
-        {
-            "api": [*exe, "api"],
-            "worker": [*exe, "worker"],
-        },
-        dict(os.environ),
-    )
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     # A shell starts background jobs with SIGINT ignored, and Python keeps that: without this, an
     # interrupt sent to a backgrounded `make run` stopped the children, and they were restarted.
     signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        sup.start("api")
-        sup.start("worker")
-        if not _wait_ready(base):
-            print("[run] the API did not become ready in 30 s", file=sys.stderr)
-        _banner(settings, base, tokens)
-        sup.watch()
+        _serve(sup, starters, Settings())
     except KeyboardInterrupt:
         print("\n[run] stopping…", flush=True)
     finally:
         sup.stop()
-        if redis_proc is not None:
-            redis_proc.terminate()
-            redis_proc.wait(timeout=10)
     return 0
+
+
+def _serve(sup: Supervisor, starters: dict[str, Starter], settings: Settings) -> None:
+    tokens = bootstrap(settings)
+    base = f"http://{settings.api_host}:{settings.api_port}"
+    exe, env = [sys.executable, "-m", "service.cli"], dict(os.environ)
+    starters["api"] = lambda: subprocess.Popen([*exe, "api"], env=env)
+    starters["worker"] = lambda: subprocess.Popen([*exe, "worker"], env=env)
+    sup.start("api")
+    sup.start("worker")
+    if not _wait_ready(base):
+        print("[run] the API did not become ready in 30 s", file=sys.stderr)
+    _banner(settings, base, tokens)
+    sup.watch()

@@ -185,3 +185,41 @@ def test_help_shows_help_instead_of_running(tmp_path, command) -> None:
     out = run_cli(_fresh_env(tmp_path), command, "--help")
     assert out.returncode == 0 and out.stdout.startswith(f"usage: feedback-router {command}")
     assert not (tmp_path / "var").exists()  # nothing was started or migrated
+
+
+def test_run_restarts_what_dies_and_stops_redis_last(tmp_path) -> None:
+    """`run` supervises the embedded Redis like the API and the worker: one that dies is
+    started again (a dead Redis left the worker crash-looping), and Redis stops after them."""
+    import subprocess
+    import sys
+    import time
+
+    from service.runner import Supervisor
+
+    order = tmp_path / "order"
+    script = (
+        "import signal, sys, time\n"
+        "def bye(*_):\n"
+        f"    open({str(order)!r}, 'a').write(sys.argv[1] + '\\n')\n"
+        "    sys.exit(0)\n"
+        "signal.signal(signal.SIGTERM, bye)\n"
+        "time.sleep(60)\n"
+    )
+
+    def starter(name: str):
+        return lambda: subprocess.Popen([sys.executable, "-c", script, name])
+
+    sup = Supervisor({n: starter(n) for n in ("redis", "api", "worker")}, last=("redis",))
+    for name in ("redis", "api", "worker"):
+        sup.start(name)
+    try:
+        time.sleep(0.5)
+        first = sup.procs["redis"].pid
+        sup.procs["redis"].kill()
+        sup.procs["redis"].wait()
+        sup.watch_once()
+        assert sup.procs["redis"].pid != first and sup.procs["redis"].poll() is None
+        time.sleep(0.5)  # let the new one install its handler
+    finally:
+        sup.stop()
+    assert order.read_text().split()[-1] == "redis"
