@@ -38,6 +38,13 @@ async def test_users_create_prints_token_last(cli_env, client, make_user):
     assert (event["actor"], event["action"]) == ("cli", "users create")
 
 
+def test_a_user_needs_a_name(cli_env) -> None:
+    out = run_cli(
+        cli_env, "users", "create", "--role", "admin", "--authority", "op_tsur", "--name", " "
+    )
+    assert out.returncode == 2 and "a user needs a name" in out.stderr, out.stderr
+
+
 async def test_users_create_errors_are_clear(cli_env):
     out = run_cli(
         cli_env, "users", "create", "--role", "responder", "--authority", "nope", "--name", "x"

@@ -56,6 +56,9 @@ def _deadline(args: argparse.Namespace, registry: CalendarRegistry | None) -> in
 
 
 def _production(path: Path | None) -> ProductionCalendar:
+    if path is not None and not path.is_file():
+        # Named on purpose: falling back to the holidays package would answer another question.
+        raise ValueError(f"no production calendar file {str(path)!r}")
     return load_production_calendar(path or get_settings().catalog_dir / "calendar.csv")
 
 

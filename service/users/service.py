@@ -25,6 +25,8 @@ async def create_user(
     session: AsyncSession, *, name: str, role: str, authority_code: str
 ) -> tuple[User, str]:
     """Create a user with one fresh token; returns the plain token, which is never stored."""
+    if not name.strip():
+        raise Unprocessable("a user needs a name (it is how the audit trail tells users apart)")
     if role not in Role.__members__:
         raise Unprocessable(f"unknown role {role!r}; use one of {', '.join(Role)}")
     if await session.get(Authority, authority_code) is None:

@@ -75,6 +75,10 @@ def test_prints_the_deadline_alone(
         (deadline_args("2026-01-16T16:00", "1.5", "working_days"), "whole number"),
         (deadline_args("2026-01-16T16:00", "x", "hours"), "invalid _number value"),
         (deadline_args("2026-01-16T16:00", "1", "hours", "--calendar", "moon"), "unknown calendar"),
+        (
+            deadline_args("2026-01-16T16:00", "1", "hours", "--calendar-csv", "/nonexistent.csv"),
+            "no production calendar file",
+        ),
         (["deadline", "--start", "2026-01-16T16:00"], "required"),
         (["frobnicate"], "invalid choice"),
         ([], "required"),
