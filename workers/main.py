@@ -46,9 +46,12 @@ def _startup(settings: Settings) -> Any:
         ctx["senders"] = build_senders(settings, ctx["alert_client"], ctx["telegram_pacer"])
         ctx["http"] = httpx.AsyncClient(timeout=httpx.Timeout(10, connect=3))
         # Load the category model now (≤ 2 s), not inside the first routing job.
-        text_model_for(settings)
+        model = text_model_for(settings)
+        loaded = model.current() if model is not None else None
         gc.freeze()  # see service/main.py: keeps full collections short
-        log.info("worker.started")
+        # Said at start: without a model the worker routes on keyword rules alone.
+        version = loaded.metadata.model_version if loaded else "none: keyword rules only"
+        log.info("worker.started", category_model=version)
 
     return on_startup
 
