@@ -85,9 +85,17 @@ async def on_shutdown(ctx: WorkerContext) -> None:
     log.info("worker.stopped")
 
 
-def _every(seconds: int) -> set[int]:
-    step = max(1, min(59, seconds))
-    return set(range(0, 60, step))
+_DIVISORS_OF_60 = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60)
+
+
+def _every(seconds: int) -> dict[str, Any]:
+    """arq cron fields for "every `seconds`": evenly spaced, so the interval is rounded down to
+    a divisor of a minute (under 60 s) or of an hour (in whole minutes above)."""
+    if seconds < 60:
+        step = max(d for d in _DIVISORS_OF_60 if d <= max(seconds, 1))
+        return {"second": set(range(0, 60, step))}
+    step = max(d for d in _DIVISORS_OF_60 if d <= seconds // 60)
+    return {"minute": set(range(0, 60, step)), "second": {0}}
 
 
 # Every job's timeout, and so arq's "in progress" lock: arq keeps a job it started locked for
@@ -103,7 +111,7 @@ def _sweep(job: Any, name: str, every_s: int) -> Any:
     return cron(
         cast(Any, job),
         name=name,
-        second=_every(every_s),
+        **_every(every_s),
         run_at_startup=True,
         timeout=JOB_TIMEOUT_S,
         unique=True,
@@ -120,7 +128,7 @@ def cron_jobs(settings: Settings) -> list[Any]:
         cron(
             cast(Any, items.poll_platform),
             name=POLL_PLATFORM,
-            second=_every(settings.platform_poll_interval_s),
+            **_every(settings.platform_poll_interval_s),
             timeout=JOB_TIMEOUT_S,
             **common,
         ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import pytest
 
 from schemas.items import Item
 from service.main import create_app
@@ -38,3 +39,20 @@ def test_a_job_of_a_killed_worker_runs_again_within_forty_seconds(settings):
 
     worker = create_worker(settings, handle_signals=False)
     assert worker.in_progress_timeout_s <= 40
+
+
+@pytest.mark.parametrize(
+    ("seconds", "fields"),
+    [
+        (2, {"second": set(range(0, 60, 2))}),
+        (30, {"second": {0, 30}}),
+        (45, {"second": {0, 30}}),  # evenly spaced, rounded down: not 0 and 45
+        (300, {"minute": set(range(0, 60, 5)), "second": {0}}),  # every five minutes
+        (3600, {"minute": {0}, "second": {0}}),
+    ],
+)
+def test_intervals_become_evenly_spaced_cron_fields(seconds, fields):
+    """300 s was the seconds {0, 59}: two polls a second apart, then 59 s of nothing."""
+    from workers.main import _every
+
+    assert _every(seconds) == fields
