@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from functools import lru_cache
 
 from alembic import command
 from alembic.config import Config
@@ -30,6 +31,16 @@ def alembic_config(settings: Settings) -> Config:
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
     cfg.attributes["database_url"] = settings.effective_database_url
     return cfg
+
+
+@lru_cache(maxsize=1)
+def schema_head() -> str:
+    """The migration the code expects the database at."""
+    from alembic.script import ScriptDirectory
+
+    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
+    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return str(ScriptDirectory.from_config(cfg).get_current_head())
 
 
 def migrate(settings: Settings) -> None:

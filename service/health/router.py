@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
+from service.bootstrap import schema_head
 from service.errors import problem
 
 router = APIRouter(tags=["operations"])
@@ -24,8 +26,14 @@ async def readyz(request: Request) -> Any:
     checks: dict[str, str] = {}
     try:
         async with state.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
+            # Reachable is not enough: a database the code's migrations have not reached yet
+            # answers every report with a 503 (`feedback-router migrate`).
+            at = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        head = schema_head()
+        checks["database"] = "ok" if at == head else f"error: schema at {at}, the code needs {head}"
+    except DBAPIError as exc:
+        missing = "alembic_version" in str(exc)
+        checks["database"] = "error: not migrated" if missing else f"error: {type(exc).__name__}"
     except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
     try:

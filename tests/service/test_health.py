@@ -30,3 +30,20 @@ async def test_openapi_lists_the_contract(client):
         "/api/v1/ingest/platform-messages",
     ):
         assert p in paths
+
+
+async def test_readyz_says_when_the_database_is_not_migrated(settings, tmp_path):
+    """Reachable is not ready: before `migrate` every report was a 503 while /readyz said ok."""
+    import httpx
+
+    from service.main import create_app
+
+    fresh = settings.model_copy(
+        update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
+    )
+    app = create_app(fresh)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+            r = await client.get("/readyz")
+    assert r.status_code == 503 and r.json()["checks"]["database"] == "error: not migrated"
