@@ -44,6 +44,9 @@ def configure_logging(level: str = "INFO", *, json: bool = True) -> None:
         cache_logger_on_first_use=True,
     )
     logging.basicConfig(level=level.upper(), stream=sys.stderr, format="%(message)s")
-    # httpx logs every request URL at INFO, and a Bot API URL carries the bot token.
-    for noisy in ("httpx", "httpcore"):
+    # httpx logs every request URL at INFO, and a Bot API URL carries the bot token. arq logs
+    # each job's start and end and its health record at INFO (two lines per sweep every 2 s:
+    # ~60 lines a minute of an idle worker); our own lines say what each job did, and arq's
+    # failures are errors, so they still show.
+    for noisy in ("httpx", "httpcore", "arq.worker", "arq.jobs", "arq.connections"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
