@@ -100,6 +100,9 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,256}$")
     # At least a day: 0 would erase the contact of an item as soon as it is answered.
     pii_retention_days: int = Field(default=1825, ge=1)
+    # The worker's Prometheus metrics (job runs by result, run time, what jobs counted) on this
+    # port of API_HOST; 0: not served. One port per worker process on a host.
+    worker_metrics_port: int = Field(default=0, ge=0, le=65535)
     # Signs widget tracking tokens; generated into var/ on a development machine if unset.
     secret_key: str = ""
 

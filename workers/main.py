@@ -9,6 +9,7 @@ import httpx
 import structlog
 from arq import cron, func
 from arq.worker import Worker
+from prometheus_client import start_http_server
 
 from schemas.jobs import (
     DELIVER_ALERT,
@@ -32,6 +33,7 @@ from service.logging import configure_logging
 from service.routing.service import text_model_for
 from workers import items, replies, sla
 from workers.context import WorkerContext
+from workers.metrics import measured
 
 log = structlog.get_logger()
 
@@ -48,6 +50,8 @@ def _startup(settings: Settings) -> Any:
         # Load the category model now (≤ 2 s), not inside the first routing job.
         model = text_model_for(settings)
         loaded = model.current() if model is not None else None
+        if settings.worker_metrics_port:
+            start_http_server(settings.worker_metrics_port, addr=settings.api_host)
         gc.freeze()  # see service/main.py: keeps full collections short
         # Said at start: without a model the worker routes on keyword rules alone.
         version = loaded.metadata.model_version if loaded else "none: keyword rules only"
@@ -109,7 +113,7 @@ JOB_TIMEOUT_S = 30
 def _sweep(job: Any, name: str, every_s: int) -> Any:
     # Crons keep max_tries=1 and unique=True; the DB constraints make a double run harmless.
     return cron(
-        cast(Any, job),
+        cast(Any, measured(name, job)),
         name=name,
         **_every(every_s),
         run_at_startup=True,
@@ -126,14 +130,14 @@ def cron_jobs(settings: Settings) -> list[Any]:
         _sweep(sla.sweep, SLA_SWEEP, settings.sla_sweep_interval_s),
         _sweep(replies.sweep, REPLIES_SWEEP, settings.sweep_interval_s),
         cron(
-            cast(Any, items.poll_platform),
+            cast(Any, measured(POLL_PLATFORM, items.poll_platform)),
             name=POLL_PLATFORM,
             **_every(settings.platform_poll_interval_s),
             timeout=JOB_TIMEOUT_S,
             **common,
         ),
         cron(  # hourly, a batch at a time within its budget: a backlog goes on next hour
-            cast(Any, items.purge_personal_data),
+            cast(Any, measured(PURGE_PII, items.purge_personal_data)),
             name=PURGE_PII,
             minute={17},
             second={0},
@@ -143,16 +147,20 @@ def cron_jobs(settings: Settings) -> list[Any]:
     ]
 
 
+def _func(name: str, job: Any, *, max_tries: int) -> Any:
+    return func(
+        cast(Any, measured(name, job)), name=name, max_tries=max_tries, timeout=JOB_TIMEOUT_S
+    )
+
+
 def worker_options(settings: Settings) -> dict[str, Any]:
     return {
         "functions": [
-            func(cast(Any, items.route), name=ROUTE_ITEM, max_tries=10, timeout=JOB_TIMEOUT_S),
-            func(cast(Any, sla.check), name=SLA_CHECK, max_tries=10, timeout=JOB_TIMEOUT_S),
+            _func(ROUTE_ITEM, items.route, max_tries=10),
+            _func(SLA_CHECK, sla.check, max_tries=10),
             # An attempt is capped at 15 s by the senders; the lease outlives the job timeout.
-            func(cast(Any, sla.deliver), name=DELIVER_ALERT, max_tries=3, timeout=JOB_TIMEOUT_S),
-            func(
-                cast(Any, replies.deliver), name=DELIVER_REPLY, max_tries=3, timeout=JOB_TIMEOUT_S
-            ),
+            _func(DELIVER_ALERT, sla.deliver, max_tries=3),
+            _func(DELIVER_REPLY, replies.deliver, max_tries=3),
         ],
         "cron_jobs": cron_jobs(settings),
         "on_startup": _startup(settings),
