@@ -128,6 +128,9 @@ class AccessLogMiddleware:
         )
 
 
+WIDGET_PATHS = "/api/v1/widget/"
+
+
 class PageCORSMiddleware(CORSMiddleware):
     """Starlette's CORS, plus every page's own widget origins (service/widget/origins.py), so a
     preflight from a page's site succeeds; the catalog is re-read as the intake cache is."""
@@ -153,9 +156,13 @@ class PageCORSMiddleware(CORSMiddleware):
         self._references = references
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and not _has_origin(scope):
+        if scope["type"] == "http" and (
+            not _has_origin(scope) or not scope["path"].startswith(WIDGET_PATHS)
+        ):
             # Not a cross-origin request (connectors, officials' tools, load): all Starlette
-            # would do is add "Vary: Origin", through three header objects a request.
+            # would do is add "Vary: Origin", through three header objects a request. Nor a
+            # widget's: the allow-lists are for citizens' pages, and staff endpoints answer no
+            # browser of another origin (a page's script has no business there).
             await self.app(scope, receive, _vary_origin(send))
             return
         refs = self._references()

@@ -122,3 +122,19 @@ async def test_requests_without_origin_get_starlettes_vary_header(headers):
     starlette = await run(CORSMiddleware(app, allow_credentials=False, **options))
     assert ours == starlette
     assert any(name == b"vary" and value.endswith(b"Origin") for name, value in ours[0]["headers"])
+
+
+async def test_staff_endpoints_answer_no_browser_of_another_origin(client, make_user):
+    """The allow-lists are for citizens' pages: a page's script gets no CORS grant on the
+    officials' endpoints, though the same origin may post the widget."""
+    staff = await make_user("responder", "s_aleysky_kashinsky")
+    origin = {"Origin": "https://www.altai.example"}
+    queue = await client.get("/api/v1/queue", headers={**staff, **origin})
+    assert queue.status_code == 200 and "access-control-allow-origin" not in queue.headers
+    preflight = {**origin, "Access-Control-Request-Method": "GET"}
+    r = await client.options("/api/v1/queue", headers=preflight)
+    assert "access-control-allow-origin" not in r.headers
+    widget = await client.options(
+        "/api/v1/widget/reports", headers={**origin, "Access-Control-Request-Method": "POST"}
+    )
+    assert widget.headers.get("access-control-allow-origin") == "https://www.altai.example"
