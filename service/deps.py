@@ -43,8 +43,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 
 
-async def current_user(uow: UowDep, creds: Credentials) -> User:
-    return _known(await user_for_token(uow.session, _token(creds)))
+async def current_user(request: Request, uow: UowDep, creds: Credentials) -> User:
+    return _noted(request, _known(await user_for_token(uow.session, _token(creds))))
+
+
+def _noted(request: Request, user: User) -> User:
+    # For the access log: who made the request (staff reads are not item events).
+    request.state.user_id = user.id
+    return user
 
 
 async def caller_apart(request: Request, creds: Credentials) -> User:
@@ -57,7 +63,7 @@ async def caller_apart(request: Request, creds: Credentials) -> User:
         async with request.app.state.sessionmaker() as session:
             return _known(await user_for_token(session, token))
 
-    return await cache.lookup(token, load)
+    return _noted(request, await cache.lookup(token, load))
 
 
 def _token(creds: HTTPAuthorizationCredentials | None) -> str:

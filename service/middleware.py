@@ -122,9 +122,16 @@ class AccessLogMiddleware:
             self._series[(method, template, code)] = series
         series[0].inc()
         series[1].observe(elapsed)
-        # No bodies or query strings in logs: they may carry personal data.
+        # No bodies or query strings in logs: they may carry personal data. Who (a user id) and
+        # which object (the path's ids) are kept: they answer "who read item X".
         log.info(
-            "http.request", method=method, route=template, status=code, ms=round(elapsed * 1000, 1)
+            "http.request",
+            method=method,
+            route=template,
+            status=code,
+            ms=round(elapsed * 1000, 1),
+            user=scope.get("state", {}).get("user_id"),
+            ids=scope.get("path_params") or None,
         )
 
 

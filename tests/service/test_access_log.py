@@ -97,3 +97,19 @@ async def test_a_server_error_answer_carries_the_request_id_of_its_log_line(sett
     assert unhandled and unhandled[0]["request_id"] == r.headers["x-request-id"]
     access = [e for e in logs if e["event"] == "http.request"]
     assert access and access[0]["status"] == 500
+
+
+async def test_the_access_log_says_who_read_which_item(client, settings, make_user):
+    """Staff reads are not item events: the access log keeps who and which object (ids, never
+    bodies or query strings)."""
+    from structlog.testing import capture_logs
+
+    from tests.builders import SETTLEMENT, routed_item
+
+    item_id = await routed_item(client, settings)
+    staff = await make_user("responder", SETTLEMENT)
+    with capture_logs() as logs:
+        r = await client.get(f"/api/v1/items/{item_id}", headers=staff)
+    assert r.status_code == 200
+    [line] = [entry for entry in logs if entry["event"] == "http.request"]
+    assert line["user"] == int(staff["id"]) and line["ids"] == {"item_id": item_id}, line
