@@ -26,9 +26,14 @@ DEMO_USERS = (
 )
 
 
-def alembic_config(settings: Settings) -> Config:
+def _scripts() -> Config:
     cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
     cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    return cfg
+
+
+def alembic_config(settings: Settings) -> Config:
+    cfg = _scripts()
     cfg.attributes["database_url"] = settings.effective_database_url
     return cfg
 
@@ -38,9 +43,7 @@ def schema_head() -> str:
     """The migration the code expects the database at."""
     from alembic.script import ScriptDirectory
 
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
-    return str(ScriptDirectory.from_config(cfg).get_current_head())
+    return str(ScriptDirectory.from_config(_scripts()).get_current_head())
 
 
 def migrate(settings: Settings) -> None:

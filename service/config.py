@@ -130,7 +130,8 @@ def private_dir(path: Path) -> None:
     """Make the directory of the embedded database, Redis and keys, readable by its owner only
     (it holds citizens' contact details); an existing directory is left as its owner set it."""
     if not path.exists():
-        path.mkdir(parents=True, mode=0o700)
+        # exist_ok: the API and the worker may start together and both get here.
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
 
 
 def resolve_secret_key(settings: Settings) -> bytes:

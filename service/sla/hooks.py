@@ -27,12 +27,16 @@ async def sla_context(uow: UnitOfWork, settings: Settings) -> SlaContext:
     return SlaContext(await calendar_registry(uow.session, settings.catalog_dir))
 
 
+async def _calendar_of_owner(uow: UnitOfWork, item: Item) -> str | None:
+    if item.authority_code is None:
+        return None
+    authority = await uow.session.get(Authority, item.authority_code)
+    return authority.calendar_code if authority is not None else None
+
+
 async def attach_clocks(uow: UnitOfWork, item: Item, sla: SlaContext) -> None:
     snap = await policy_for(uow.session, item)
-    authority = (
-        await uow.session.get(Authority, item.authority_code) if item.authority_code else None
-    )
-    calendar = authority.calendar_code if authority is not None else "altai"
+    calendar = await _calendar_of_owner(uow, item) or "altai"
     engine.attach(item, snap, calendar, sla.registry, item.received_at)
     schedule_check(uow, item)
 
@@ -64,11 +68,9 @@ async def on_redirect(uow: UnitOfWork, item: Item, sla: SlaContext) -> None:
     # A pause belongs to the authority that asked (request-info) or that was handed the item
     # (a redirect pause): it ends here, then the policy decides about the new authority.
     engine.resume(item, sla.now, sla.registry)
-    authority = (
-        await uow.session.get(Authority, item.authority_code) if item.authority_code else None
-    )
-    if authority is not None:
-        engine.move_to_calendar(item, authority.calendar_code, sla.now, sla.registry)
+    calendar = await _calendar_of_owner(uow, item)
+    if calendar is not None:
+        engine.move_to_calendar(item, calendar, sla.now, sla.registry)
     mode = item.sla.get("on_redirect", "continue") if item.sla else "continue"
     names = tuple(engine.open_clocks(item))
     if mode == "restart":

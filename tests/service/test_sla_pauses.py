@@ -58,17 +58,27 @@ async def pause_policy(client, make_user) -> None:
     assert r.status_code == 201, r.text
 
 
-async def test_unclaimed_item_after_pause_redirect_still_breaches(
-    client, settings, make_user, sessionmaker
-):
-    await pause_policy(client, make_user)
-    item_id = await routed_item(client, settings)
-    s1 = await make_user("responder", SETTLEMENT)
-    await act(client, item_id, "redirect", s1, {"authority_code": DISTRICT, "reason": "районное"})
+async def assert_breached_after_60_days(settings, sessionmaker, item_id: str) -> None:
     now = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
     await check_at(settings, sessionmaker, item_id, now)
     levels = {(clock, level) for clock, level, _ in await alerts_of(sessionmaker, item_id)}
     assert ("resolution", "breach") in levels, levels
+
+
+async def redirected_under_a_pause_policy(client, settings, make_user) -> str:
+    """An item the settlement redirects to the district under `on_redirect: pause`."""
+    await pause_policy(client, make_user)
+    item_id = await routed_item(client, settings)
+    s1 = await make_user("responder", SETTLEMENT)
+    await act(client, item_id, "redirect", s1, {"authority_code": DISTRICT, "reason": "районное"})
+    return item_id
+
+
+async def test_unclaimed_item_after_pause_redirect_still_breaches(
+    client, settings, make_user, sessionmaker
+):
+    item_id = await redirected_under_a_pause_policy(client, settings, make_user)
+    await assert_breached_after_60_days(settings, sessionmaker, item_id)
 
 
 async def test_redirect_from_awaiting_citizen_does_not_freeze_the_clock(
@@ -88,20 +98,14 @@ async def test_redirect_from_awaiting_citizen_does_not_freeze_the_clock(
         item = await session.get(Item, uuid.UUID(item_id))
         assert item is not None and item.sla is not None
         assert item.sla["clocks"]["resolution"]["paused_at"] is None, "paused at the district"
-    now = dt.datetime.now(dt.UTC) + dt.timedelta(days=60)
-    await check_at(settings, sessionmaker, item_id, now)
-    levels = {(clock, level) for clock, level, _ in await alerts_of(sessionmaker, item_id)}
-    assert ("resolution", "breach") in levels, levels
+    await assert_breached_after_60_days(settings, sessionmaker, item_id)
 
 
 async def test_item_past_pause_expiry_does_not_stay_due_forever(
     client, settings, make_user, sessionmaker
 ):
     """After a check at `now` the item is not due at `now` any more."""
-    await pause_policy(client, make_user)
-    item_id = await routed_item(client, settings)
-    s1 = await make_user("responder", SETTLEMENT)
-    await act(client, item_id, "redirect", s1, {"authority_code": DISTRICT, "reason": "районное"})
+    item_id = await redirected_under_a_pause_policy(client, settings, make_user)
     now = dt.datetime.now(dt.UTC) + dt.timedelta(days=10)
     item = await check_at(settings, sessionmaker, item_id, now)
     assert item.sla_next_check_at is None or item.sla_next_check_at > now, (
