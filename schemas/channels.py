@@ -66,6 +66,20 @@ class VkComment(BaseModel):
     date: int | None = Field(default=None, ge=0, lt=2**32)  # Unix time, as VK sends it
     text: str = Field(default="", max_length=20000)
     reply_to_comment: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
+    # The thread's comments above this one; the first is the thread's top comment. Loosely
+    # typed: an odd value here must not cost the comment itself (see `thread_root`).
+    parents_stack: list[Any] = Field(default_factory=list)
+
+    @property
+    def thread_root(self) -> int | None:
+        first = self.parents_stack[0] if self.parents_stack else None
+        if (
+            isinstance(first, int)
+            and not isinstance(first, bool)
+            and INT64_MIN <= first <= INT64_MAX
+        ):
+            return first
+        return None
 
 
 class PollCursor(SQLModel, table=True):

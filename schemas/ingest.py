@@ -50,6 +50,9 @@ class IngestResult(BaseModel):
     status: str
     duplicate: bool
     received_at: datetime
+    # The comment answers an open item of its author in its thread (`reply_to`): it was recorded
+    # on that item (`id`), not stored as a new one.
+    joined: bool = False
 
 
 class IngestBatchResult(BaseModel):

@@ -7,7 +7,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, Integer, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from schemas.base import FAR_FUTURE, JSONType, UTCDateTime, new_uuid, utcnow
@@ -154,3 +163,22 @@ class ItemEvent(SQLModel, table=True):
     to_status: str | None = Field(default=None, max_length=24)
     public: bool = False
     data: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSONType, nullable=False))
+
+
+class ItemMessage(SQLModel, table=True):
+    """A later channel message joined to an existing item (a citizen's answer in the thread).
+
+    Keyed like items, so a message is either an item or a part of one, and a channel's retry of
+    it adds nothing.
+    """
+
+    __tablename__ = "item_message"
+    __table_args__ = (UniqueConstraint("channel", "external_id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigIntId, primary_key=True))
+    item_id: uuid.UUID = Field(foreign_key="item.id", index=True)
+    channel: str = Field(max_length=16)
+    external_id: str = Field(max_length=300)
+    # The event that holds the message's current wording (its latest edit).
+    event_id: int = Field(sa_column=Column(BigIntId, ForeignKey("item_event.id"), nullable=False))
+    created_at: datetime = _dt(default_factory=utcnow)

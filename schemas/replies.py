@@ -19,6 +19,8 @@ class ReplyDelivery(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("event_id", "kind"),
         Index("ix_reply_delivery_pending", "status", "next_attempt_at"),
+        # A citizen answering our reply in a thread names the comment we posted.
+        Index("ix_reply_delivery_ref", "kind", "external_ref"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,8 +28,10 @@ from service.main import create_app
 from service.runner import free_port, start_embedded_redis
 from service.users.service import create_user
 from tests.alerts.fakes import FakeSmtp
+from tests.fake_channels import TELEGRAM_BOT, TELEGRAM_WEBHOOK_SECRET, fake_channel
 
 MUTABLE_TABLES = (
+    "item_message",
     "reply_delivery",
     "alert_delivery",
     "alert",
@@ -214,3 +217,37 @@ async def smtp() -> AsyncIterator[FakeSmtp]:
     await server.start()
     yield server
     await server.stop()
+
+
+@pytest.fixture
+async def live(settings: Settings) -> AsyncIterator[tuple[Settings, httpx.AsyncClient, Any, Any]]:
+    """An app whose VK API and feedback-platform answer URL are local fake servers."""
+    with fake_channel() as vk, fake_channel() as platform:
+        update = {
+            "vk_api_url": f"{vk.url}/method",
+            "platform_answer_url": f"{platform.url}/answers",
+            "platform_poll_token": "pos-adapter-token",
+        }
+        s = settings.model_copy(update=update)
+        app = create_app(s)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                yield s, c, vk, platform
+
+
+@pytest.fixture
+async def tg_live(settings: Settings) -> AsyncIterator[tuple[Settings, httpx.AsyncClient, Any]]:
+    """An app with the Telegram webhook on and the Bot API a local fake server."""
+    with fake_channel() as bot_api:
+        update = {
+            "telegram_api_base": bot_api.url,
+            "telegram_bot_token": TELEGRAM_BOT,
+            "telegram_webhook_secret": TELEGRAM_WEBHOOK_SECRET,
+        }
+        s = settings.model_copy(update=update)
+        app = create_app(s)
+        async with app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+                yield s, c, bot_api

@@ -14,6 +14,9 @@ from urllib.parse import parse_qs
 
 from tests.receiver import serve
 
+TELEGRAM_BOT = "123456:telegram-bot-token"
+TELEGRAM_WEBHOOK_SECRET = "tg-webhook-secret_0123"
+
 
 @dataclass
 class FakeChannel:

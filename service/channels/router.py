@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["channels"])
 @router.post(
     "/channels/vk/callback", response_class=PlainTextResponse, responses={403: {}, 422: {}}
 )
-async def vk_callback(request: Request, uow: UowDep) -> PlainTextResponse:
+async def vk_callback(request: Request, uow: UowDep, settings: SettingsDep) -> PlainTextResponse:
     """Answers the confirmation string, or `ok` once the event is stored (VK retries otherwise)."""
     try:
         envelope = VkEnvelope.model_validate_json(await request.body())
@@ -37,7 +37,7 @@ async def vk_callback(request: Request, uow: UowDep) -> PlainTextResponse:
     group = await vk.authenticate(uow.session, envelope)
     if envelope.type == "confirmation":
         return PlainTextResponse(group.confirmation)
-    outcome = await vk.handle_event(uow, group, envelope)
+    outcome = await vk.handle_event(uow, group, envelope, settings)
     await uow.commit()
     vk.log.info(
         "vk.event",
@@ -75,7 +75,7 @@ async def telegram_webhook(
         update = TelegramUpdate.model_validate_json(await request.body())
     except ValidationError as exc:
         raise Unprocessable(f"not a Telegram update: {exc.errors()[0]['msg']}") from exc
-    outcome = await telegram.handle_update(uow, update)
+    outcome = await telegram.handle_update(uow, update, settings)
     await uow.commit()
     telegram.log.info("telegram.update", update_id=update.update_id, outcome=outcome)
     return {"ok": True, "outcome": outcome}

@@ -140,7 +140,7 @@ def _new_item(chat: TelegramChat, message: TelegramMessage, text: str) -> NewIte
     )
 
 
-async def handle_update(uow: UnitOfWork, update: TelegramUpdate) -> str:
+async def handle_update(uow: UnitOfWork, update: TelegramUpdate, settings: Settings) -> str:
     """Store a citizen's comment (or its edit) and say what happened, for the log."""
     message = update.message or update.edited_message
     if message is None:
@@ -152,4 +152,4 @@ async def handle_update(uow: UnitOfWork, update: TelegramUpdate) -> str:
     if not _is_citizen_comment(message) or text is None:
         return "skipped"
     new = _new_item(chat, message, text)
-    return await store_comment(uow, new, edit=update.edited_message is not None)
+    return await store_comment(uow, new, edit=update.edited_message is not None, settings=settings)

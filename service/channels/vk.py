@@ -14,6 +14,7 @@ from schemas.channels import VkComment, VkEnvelope, VkGroup, VkGroupIn
 from schemas.common import check_text
 from schemas.items import Channel
 from service.channels.comments import store_comment
+from service.config import Settings
 from service.db import UnitOfWork
 from service.errors import Forbidden, Unprocessable
 from service.items.intake import NewItem
@@ -79,12 +80,15 @@ def _new_item(group: VkGroup, comment: VkComment) -> NewItem:
             "post_id": str(comment.post_id),
             "comment_id": str(comment.id),
             "reply_to": str(comment.reply_to_comment) if comment.reply_to_comment else None,
+            "thread_root": str(comment.thread_root) if comment.thread_root is not None else None,
         },
         contact={"author_external_id": str(comment.from_id)},
     )
 
 
-async def handle_event(uow: UnitOfWork, group: VkGroup, envelope: VkEnvelope) -> str:
+async def handle_event(
+    uow: UnitOfWork, group: VkGroup, envelope: VkEnvelope, settings: Settings
+) -> str:
     """Store what matters and say what happened (for logs); the HTTP answer is always `ok`."""
     if envelope.type not in (*NEW_COMMENT, "wall_reply_edit"):
         return "ignored"
@@ -92,5 +96,5 @@ async def handle_event(uow: UnitOfWork, group: VkGroup, envelope: VkEnvelope) ->
     if comment is None or comment.from_id < 0:
         return "skipped"  # communities' own comments are our replies, not appeals
     return await store_comment(
-        uow, _new_item(group, comment), edit=envelope.type == "wall_reply_edit"
+        uow, _new_item(group, comment), edit=envelope.type == "wall_reply_edit", settings=settings
     )

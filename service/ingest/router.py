@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Response
 from schemas.ingest import CommentIn, IngestBatchResult, IngestResult, PlatformMessageIn
 from service.deps import IntakeCaller
 from service.fastroute import IntakeRoute
+from service.ingest.dependencies import ThreadsDep
 from service.ingest.service import check_comment_batch, ingest_comment, ingest_platform_message
 from service.items.dependencies import IntakeDep
 
@@ -27,15 +28,16 @@ MAX_BATCH = 500
 async def post_comments(
     body: Annotated[CommentIn | Annotated[list[CommentIn], Body(max_length=MAX_BATCH)], Body()],
     intake: IntakeDep,
+    threads: ThreadsDep,
     _user: IntakeCaller,
     response: Response,
 ) -> IngestResult | IngestBatchResult:
     if isinstance(body, list):
         await check_comment_batch(intake, body)
         # Handed to the writer together, so a batch lands in one transaction (or a few).
-        results = await asyncio.gather(*(ingest_comment(intake, c) for c in body))
+        results = await asyncio.gather(*(ingest_comment(intake, threads, c) for c in body))
     else:
-        results = [await ingest_comment(intake, body)]
+        results = [await ingest_comment(intake, threads, body)]
     if all(r.duplicate for r in results):
         response.status_code = 200
     return IngestBatchResult(items=results) if isinstance(body, list) else results[0]

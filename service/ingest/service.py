@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from schemas.ingest import CommentIn, IngestResult, PlatformMessageIn
 from schemas.items import Channel
-from service.db import UnitOfWork
+from service.channels.threads import join_thread, thread_keys
+from service.config import Settings
+from service.db import UnitOfWork, unit_of_work
 from service.errors import Unprocessable
-from service.items.intake import NewItem, check_references, store_item
+from service.items.intake import NewItem, check_references, find_existing, store_item
 from service.items.writer import Intake, Stored
+from service.queue import JobSink
 
 
 def _result(stored: Stored) -> IngestResult:
@@ -34,8 +42,39 @@ async def check_comment_batch(intake: Intake, batch: list[CommentIn]) -> None:
             raise Unprocessable(f"comment {index}: {exc.detail}", **exc.extra) from None
 
 
-async def ingest_comment(intake: Intake, c: CommentIn) -> IngestResult:
-    return _result(await intake.store(comment_item(c)))
+@dataclass(frozen=True)
+class Threads:
+    """Joins a comment that answers an open item in its thread to that item (channels.threads)."""
+
+    sessionmaker: async_sessionmaker[AsyncSession]
+    sink: JobSink | None
+    settings: Settings
+
+    async def join(self, new: NewItem) -> IngestResult | None:
+        if thread_keys(new) is None:
+            return None  # the usual case costs no database round trip here
+        async with unit_of_work(self.sessionmaker, self.sink) as uow:
+            if await find_existing(uow.session, new.channel, new.external_id) is not None:
+                return None  # stored as an item before: the intake answers as for any retry
+            joined = await join_thread(uow, new, self.settings)
+            if joined is None:
+                return None
+            item = joined.item
+            result = IngestResult(
+                id=item.id,
+                status=item.status,
+                duplicate=not joined.created,
+                received_at=item.received_at,
+                joined=True,
+            )
+            await uow.commit()
+        return result
+
+
+async def ingest_comment(intake: Intake, threads: Threads, c: CommentIn) -> IngestResult:
+    new = comment_item(c)
+    joined = await threads.join(new)
+    return joined if joined is not None else _result(await intake.store(new))
 
 
 def comment_item(c: CommentIn) -> NewItem:

@@ -14,11 +14,12 @@ from sqlmodel import select
 
 from schemas.items import Contact, Item, ItemEvent
 from tests.builders import SETTLEMENT_PAGE
+from tests.fake_channels import TELEGRAM_WEBHOOK_SECRET
 
 TG_PAGE = "tg:kashino_news"
 OWNER = "s_aleysky_kashinsky"
 URL = "/api/v1/channels/telegram/webhook"
-SECRET = "tg-webhook-secret_0123"
+SECRET = TELEGRAM_WEBHOOK_SECRET
 GROUP = -1001234567890
 CHANNEL = -1009876543210
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}

@@ -14,29 +14,11 @@ from schemas.replies import ReplyDelivery
 from service.alerts.pacing import TelegramPacer
 from service.replies.channels import TelegramBot, TelegramTarget, post_telegram_reply
 from tests.builders import SETTLEMENT_PAGE, comment, run_worker_burst
-from tests.fake_channels import fake_channel
+from tests.fake_channels import TELEGRAM_BOT, fake_channel
 from tests.service.test_vk_callback import GROUP, URL, event
 
 TOKEN = "vk1.a.community-token-0123456789"
 ANSWER = "Фонарь у школы заменят до пятницы."
-
-
-@pytest.fixture
-async def live(settings):
-    from service.main import create_app
-
-    with fake_channel() as vk, fake_channel() as platform:
-        update = {
-            "vk_api_url": f"{vk.url}/method",
-            "platform_answer_url": f"{platform.url}/answers",
-            "platform_poll_token": "pos-adapter-token",
-        }
-        s = settings.model_copy(update=update)
-        app = create_app(s)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield s, c, vk, platform
 
 
 async def connect(client, make_user, token: str | None = TOKEN) -> dict:
@@ -201,26 +183,7 @@ async def test_platform_refusals(live, make_user, sessionmaker):
     assert states == [("pending", "HTTP 503"), ("dead", "HTTP 422")]
 
 
-BOT = "123456:telegram-bot-token"
-
-
-@pytest.fixture
-async def tg_live(settings):
-    from service.main import create_app
-    from tests.service.test_telegram_webhook import SECRET
-
-    with fake_channel() as bot_api:
-        update = {
-            "telegram_api_base": bot_api.url,
-            "telegram_bot_token": BOT,
-            "telegram_webhook_secret": SECRET,
-        }
-        s = settings.model_copy(update=update)
-        app = create_app(s)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
-                yield s, c, bot_api
+BOT = TELEGRAM_BOT
 
 
 async def test_reply_goes_into_the_telegram_thread_under_the_comment(

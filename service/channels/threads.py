@@ -1,0 +1,168 @@
+"""A citizen's answer in a comment thread joins the item it answers instead of becoming a new one.
+
+An official asks for details (request-info) or replies under the citizen's comment; the citizen
+answers in that thread. The answer names what it answers: VK's `reply_to_comment` and
+`parents_stack`, Telegram's `reply_to_message`, the ingest API's `reply_to`. When that is the
+item's own comment, a comment we posted for it, or an earlier answer already joined to it, and
+the writer is the item's author, the text is recorded on the item (an item awaiting the citizen
+resumes). Anyone else's comment in the thread is an appeal of its own, and so is an answer to an
+item that is already answered or closed: an official reopens that on purpose, not the thread.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from schemas.items import OPEN_STATUSES, Channel, Contact, Item, ItemEvent, ItemMessage, Status
+from schemas.replies import ReplyDelivery
+from service.config import Settings
+from service.db import UnitOfWork
+from service.items import transitions
+from service.items.events import record
+from service.items.intake import NewItem
+from service.sla import hooks
+
+# The outbox kind of the replies we post into each network's threads.
+REPLY_KIND = {"vk": "vk_comment", "tg": "tg_comment"}
+# A new item is not yet routed, but a follow-up before routing is still the same appeal.
+JOINABLE = (Status.new, *OPEN_STATUSES)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """The item a thread message was joined to; `created` is False for a channel's retry."""
+
+    item: Item
+    created: bool
+
+
+def thread_keys(new: NewItem) -> tuple[str, list[str]] | None:
+    """The author and the comment ids the message answers, or None when it answers nothing."""
+    if new.channel != Channel.comment or not new.contact:
+        return None
+    author = new.contact.get("author_external_id")
+    ids = [str(new.source[k]) for k in ("reply_to", "thread_root") if new.source.get(k)]
+    if not author or not ids:
+        return None
+    return str(author), ids
+
+
+async def joined_before(session: AsyncSession, new: NewItem) -> Item | None:
+    stmt = select(ItemMessage).where(
+        ItemMessage.channel == new.channel, ItemMessage.external_id == new.external_id
+    )
+    message = (await session.exec(stmt)).first()
+    return None if message is None else await session.get(Item, message.item_id)
+
+
+async def thread_item(session: AsyncSession, new: NewItem) -> Item | None:
+    """The open item of the same author that the message answers, locked, or None."""
+    keys = thread_keys(new)
+    if keys is None:
+        return None
+    author, ids = keys
+    external = [f"{new.page_id}#{i}" for i in ids]
+    own = select(Item.id).where(Item.channel == new.channel, col(Item.external_id).in_(external))
+    joined = select(ItemMessage.item_id).where(
+        ItemMessage.channel == new.channel, col(ItemMessage.external_id).in_(external)
+    )
+    ours = select(ReplyDelivery.item_id).where(
+        ReplyDelivery.kind == REPLY_KIND.get(new.network or "", ""),
+        col(ReplyDelivery.external_ref).in_(ids),
+    )
+    stmt = (
+        select(Item)
+        .join(Contact, col(Contact.item_id) == Item.id)
+        .where(
+            col(Item.id).in_(own.union(joined, ours).subquery().select()),
+            Item.page_id == new.page_id,
+            Item.network == new.network,
+            col(Item.status).in_(JOINABLE),
+            Contact.author_external_id == author,
+        )
+        .order_by(col(Item.received_at).desc())
+        .limit(1)
+        .with_for_update(of=Item)
+    )
+    return (await session.exec(stmt)).first()
+
+
+async def join_thread(uow: UnitOfWork, new: NewItem, settings: Settings) -> Joined | None:
+    """Record the message on the item it answers; None when it is an appeal of its own.
+
+    The caller has looked for an item with the message's own key first (a retry of a stored
+    comment keeps its usual duplicate answer).
+    """
+    session = uow.session
+    earlier = await joined_before(session, new)
+    if earlier is not None:
+        return Joined(earlier, created=False)
+    item = await thread_item(session, new)
+    if item is None:
+        return None
+    try:
+        async with session.begin_nested():
+            await _record_answer(uow, item, new, settings)
+    except IntegrityError:
+        # The same message, joined by a concurrent request: that one answers for both.
+        winner = await joined_before(session, new)
+        if winner is None:
+            raise
+        return Joined(winner, created=False)
+    return Joined(item, created=True)
+
+
+async def _record_answer(uow: UnitOfWork, item: Item, new: NewItem, settings: Settings) -> None:
+    kind, target = "citizen_message", None
+    if item.status == Status.awaiting_citizen:
+        kind, target = "citizen_reply", transitions.check("citizen_reply", item.status)
+        hooks.on_resume(uow, item, await hooks.sla_context(uow, settings))
+    event = record(
+        uow.session,
+        item,
+        kind,
+        actor="citizen",
+        to_status=target,
+        public=True,
+        text=new.text,
+        via=new.network,
+        external_id=new.external_id,
+    )
+    await uow.session.flush()
+    assert event.id is not None
+    uow.session.add(
+        ItemMessage(
+            item_id=item.id, channel=new.channel, external_id=new.external_id, event_id=event.id
+        )
+    )
+    await uow.session.flush()
+
+
+async def edit_joined(uow: UnitOfWork, item: Item, new: NewItem) -> str:
+    """The citizen edited an answer already joined to the item: the new wording is recorded."""
+    stmt = select(ItemMessage).where(
+        ItemMessage.channel == new.channel, ItemMessage.external_id == new.external_id
+    )
+    message = (await uow.session.exec(stmt)).one()
+    said = await uow.session.get(ItemEvent, message.event_id)
+    if said is None or said.data.get("text") == new.text or item.status not in JOINABLE:
+        return "unchanged"
+    edited = record(
+        uow.session,
+        item,
+        "citizen_message_edited",
+        actor="citizen",
+        public=True,
+        text=new.text,
+        previous_text=said.data.get("text"),
+        external_id=new.external_id,
+    )
+    await uow.session.flush()
+    assert edited.id is not None
+    message.event_id = edited.id  # the next edit compares with this wording
+    uow.session.add(message)
+    return "edited"

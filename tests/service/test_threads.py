@@ -1,0 +1,231 @@
+"""A citizen's answer in the comment thread joins the item it answers (VK, Telegram, ingest API).
+
+The official asks in the thread (request-info goes out as a VK comment or a Telegram message);
+the citizen answers there. The answer must resume that item, not become a new appeal; anybody
+else's comment in the thread, and an answer to a finished item, stay appeals of their own.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+import httpx
+from sqlmodel import select
+
+from schemas.items import Item, ItemEvent, ItemMessage
+from tests.builders import SETTLEMENT_PAGE, comment, run_worker_burst
+from tests.service.test_vk_callback import URL, event
+from tests.workers.test_reply_channels import connect, deliveries
+
+QUESTION = "Уточните, пожалуйста, номер дома."
+ANSWER_TEXT = "Дом 12, у второго подъезда."
+INGEST = "/api/v1/ingest/comments"
+
+
+async def items(sessionmaker: Any) -> list[Item]:
+    async with sessionmaker() as s:
+        return list((await s.exec(select(Item).order_by(Item.received_at))).all())
+
+
+async def events(sessionmaker: Any, item_id: uuid.UUID) -> list[ItemEvent]:
+    async with sessionmaker() as s:
+        stmt = select(ItemEvent).where(ItemEvent.item_id == item_id).order_by(ItemEvent.id)
+        return list((await s.exec(stmt)).all())
+
+
+async def ask(client: httpx.AsyncClient, settings: Any, make_user: Any, sessionmaker: Any) -> Item:
+    """Route the one item, then its responder claims it and asks the citizen; the worker posts
+    the question into the thread."""
+    await run_worker_burst(settings)
+    [item] = await items(sessionmaker)
+    staff = await make_user("responder", item.authority_code)
+    for action, body in (("claim", None), ("request-info", {"question": QUESTION})):
+        r = await client.post(f"/api/v1/items/{item.id}/{action}", headers=staff, json=body)
+        assert r.status_code == 200, r.text
+    await run_worker_burst(settings)
+    return item
+
+
+def vk_answer(comment_id: int, *, from_id: int = 777, **thread: Any) -> dict[str, Any]:
+    body = event(
+        comment_id=comment_id, text=ANSWER_TEXT, from_id=from_id, event_id=f"a{comment_id}"
+    )
+    body["object"].update(thread)
+    return body
+
+
+async def assert_resumed(sessionmaker: Any, item: Item) -> list[ItemEvent]:
+    async with sessionmaker() as s:
+        now = await s.get(Item, item.id)
+    assert now is not None and now.status == "in_progress"
+    assert now.sla is not None
+    assert now.sla["clocks"]["resolution"]["paused_at"] is None, "the clock still paused"
+    history = await events(sessionmaker, item.id)
+    replies = [e for e in history if e.kind == "citizen_reply"]
+    assert [(e.actor, e.public, e.data["text"]) for e in replies] == [
+        ("citizen", True, ANSWER_TEXT)
+    ]
+    return history
+
+
+async def test_vk_answer_to_our_question_resumes_the_item(live, make_user, sessionmaker):
+    settings, client, vk, _ = live
+    await connect(client, make_user)
+    assert (await client.post(URL, json=event(comment_id=501))).text == "ok"
+    item = await ask(client, settings, make_user, sessionmaker)
+    [question] = await deliveries(sessionmaker, item.id)
+    assert (question.status, question.external_ref) == ("sent", "9000")
+    answer = vk_answer(502, reply_to_comment=9000, parents_stack=[501])
+    for _ in range(2):  # VK retries an event it got no `ok` for
+        assert (await client.post(URL, json=answer)).text == "ok"
+    assert [i.id for i in await items(sessionmaker)] == [item.id]
+    await assert_resumed(sessionmaker, item)
+    async with sessionmaker() as s:
+        [message] = (await s.exec(select(ItemMessage))).all()
+    assert (message.item_id, message.external_id) == (item.id, f"{SETTLEMENT_PAGE}#502")
+
+
+async def test_vk_answer_found_by_any_one_of_its_thread_fields(live, make_user, sessionmaker):
+    """Our comment alone (`reply_to_comment`), or the thread's top comment alone."""
+    settings, client, _, _ = live
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=501))
+    item = await ask(client, settings, make_user, sessionmaker)
+    await client.post(URL, json=vk_answer(502, reply_to_comment=9000))
+    await assert_resumed(sessionmaker, item)
+    staff = await make_user("responder", item.authority_code)
+    r = await client.post(
+        f"/api/v1/items/{item.id}/request-info", headers=staff, json={"question": "Подъезд?"}
+    )
+    assert r.status_code == 200, r.text
+    await client.post(URL, json=vk_answer(503, parents_stack=[501]))
+    async with sessionmaker() as s:
+        now = await s.get(Item, item.id)
+    assert now is not None and now.status == "in_progress"
+    assert len(await items(sessionmaker)) == 1
+
+
+async def test_someone_else_in_the_thread_writes_an_appeal_of_their_own(
+    live, make_user, sessionmaker
+):
+    settings, client, _, _ = live
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=501))
+    item = await ask(client, settings, make_user, sessionmaker)
+    await client.post(URL, json=vk_answer(502, from_id=888, reply_to_comment=9000))
+    stored = await items(sessionmaker)
+    assert [i.external_id for i in stored] == [item.external_id, f"{SETTLEMENT_PAGE}#502"]
+    async with sessionmaker() as s:
+        still = await s.get(Item, item.id)
+    assert still is not None and still.status == "awaiting_citizen"
+
+
+async def test_an_edit_of_a_joined_answer_is_recorded_on_the_item(live, make_user, sessionmaker):
+    settings, client, _, _ = live
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=501))
+    item = await ask(client, settings, make_user, sessionmaker)
+    await client.post(URL, json=vk_answer(502, parents_stack=[501]))
+    edit = copy.deepcopy(vk_answer(502, parents_stack=[501]))
+    edit["type"], edit["object"]["text"] = "wall_reply_edit", "Дом 14, у второго подъезда."
+    for _ in range(2):
+        assert (await client.post(URL, json=edit)).text == "ok"
+    assert len(await items(sessionmaker)) == 1
+    edits = [e for e in await events(sessionmaker, item.id) if e.kind == "citizen_message_edited"]
+    assert [(e.data["previous_text"], e.data["text"]) for e in edits] == [
+        (ANSWER_TEXT, "Дом 14, у второго подъезда.")
+    ]
+
+
+async def test_an_answer_to_a_finished_item_is_a_new_appeal(live, make_user, sessionmaker):
+    settings, client, _, _ = live
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=501))
+    item = await ask(client, settings, make_user, sessionmaker)
+    staff = await make_user("responder", item.authority_code)
+    r = await client.post(
+        f"/api/v1/items/{item.id}/reply", headers=staff, json={"text": "Сделано", "final": True}
+    )
+    assert r.status_code == 200 and r.json()["status"] == "answered", r.text
+    await client.post(URL, json=vk_answer(502, reply_to_comment=9000, parents_stack=[501]))
+    assert len(await items(sessionmaker)) == 2
+
+
+async def test_telegram_reply_to_the_bots_question_resumes_the_item(
+    tg_live, make_user, sessionmaker
+):
+    from tests.service import test_telegram_webhook as tg
+
+    settings, client, bot_api = tg_live
+    await tg.connect(client, make_user)
+    await client.post(tg.URL, json=tg.update(message_id=801), headers=tg.HEADERS)
+    item = await ask(client, settings, make_user, sessionmaker)
+    [question] = await deliveries(sessionmaker, item.id)
+    bot_message = {"message_id": int(question.external_ref or 0), "chat": {"id": tg.GROUP}}
+    bot_message["from"] = {"id": 1, "is_bot": True, "first_name": "ЦУР"}
+    answer = tg.update(2, message_id=802, text=ANSWER_TEXT, reply_to_message=bot_message)
+    r = await client.post(tg.URL, json=answer, headers=tg.HEADERS)
+    assert r.json()["outcome"] == "joined"
+    r = await client.post(tg.URL, json=answer, headers=tg.HEADERS)
+    assert r.json()["outcome"] == "duplicate"
+    assert len(await items(sessionmaker)) == 1
+    await assert_resumed(sessionmaker, item)
+
+
+async def test_ingest_api_answer_joins_and_says_so(live, make_user, sessionmaker):
+    settings, client, _, _ = live
+    svc = await make_user("service", "op_tsur")
+    r = await client.post(INGEST, json=comment(comment_id="c1"), headers=svc)
+    assert r.status_code == 202 and r.json()["joined"] is False
+    item = await ask(client, settings, make_user, sessionmaker)
+    body = comment(comment_id="c2", reply_to="c1", text=ANSWER_TEXT)
+    first = await client.post(INGEST, json=body, headers=svc)
+    assert first.status_code == 202, first.text
+    assert first.json()["id"] == str(item.id)
+    assert (first.json()["joined"], first.json()["duplicate"]) == (True, False)
+    assert first.json()["status"] == "in_progress"
+    again = await client.post(INGEST, json=body, headers=svc)
+    assert again.status_code == 200
+    assert (again.json()["id"], again.json()["duplicate"]) == (str(item.id), True)
+    await assert_resumed(sessionmaker, item)
+    # A second note while the item is being worked on joins without changing its status.
+    more = comment(comment_id="c3", reply_to="c2", text="И ещё: фонарь мигает.")
+    r = await client.post(INGEST, json=more, headers=svc)
+    assert r.status_code == 202 and r.json()["joined"] is True
+    notes = [e for e in await events(sessionmaker, item.id) if e.kind == "citizen_message"]
+    assert [(e.from_status, e.to_status) for e in notes] == [("in_progress", "in_progress")]
+    assert len(await items(sessionmaker)) == 1
+
+
+async def test_ingest_api_answer_from_another_author_or_page_is_a_new_item(
+    live, make_user, sessionmaker
+):
+    settings, client, _, _ = live
+    svc = await make_user("service", "op_tsur")
+    await client.post(INGEST, json=comment(comment_id="c1"), headers=svc)
+    await ask(client, settings, make_user, sessionmaker)
+    other = comment(comment_id="c2", reply_to="c1", author={"id": "43", "name": "Пётр"})
+    anonymous = comment(comment_id="c3", reply_to="c1", author=None)
+    for body in (other, anonymous):
+        r = await client.post(INGEST, json=body, headers=svc)
+        assert r.status_code == 202 and r.json()["joined"] is False, r.text
+    assert len(await items(sessionmaker)) == 3
+
+
+async def test_our_comment_id_counts_only_on_its_own_wall(live, make_user, sessionmaker):
+    """VK numbers comments per wall: comment 9000 on another community's wall is not ours."""
+    settings, client, _, _ = live
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=501))
+    item = await ask(client, settings, make_user, sessionmaker)
+    svc = await make_user("service", "op_tsur")
+    elsewhere = comment(
+        page_id="vk:club_gov_altai", reply_to="9000", author={"id": "777", "name": "Мария"}
+    )
+    r = await client.post(INGEST, json=elsewhere, headers=svc)
+    assert r.status_code == 202 and r.json()["joined"] is False, r.text
+    async with sessionmaker() as s:
+        still = await s.get(Item, item.id)
+    assert still is not None and still.status == "awaiting_citizen"
