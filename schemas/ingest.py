@@ -23,7 +23,12 @@ class CommentIn(StrictModel):
     author: CommentAuthor | None = None
     text: SafeText = Field(min_length=1, max_length=10000)
     created_at: Moment | None = None
-    reply_to: str | None = Field(default=None, max_length=100)
+    reply_to: str | None = Field(
+        default=None,
+        max_length=100,
+        description="The id of the comment this one answers (a citizen's, or one we posted); "
+        "an answer by the author of an open item joins that item.",
+    )
 
 
 class PlatformAuthor(StrictModel):
@@ -50,9 +55,11 @@ class IngestResult(BaseModel):
     status: str
     duplicate: bool
     received_at: datetime
-    # The comment answers an open item of its author in its thread (`reply_to`): it was recorded
-    # on that item (`id`), not stored as a new one.
-    joined: bool = False
+    joined: bool = Field(
+        default=False,
+        description="The comment answers an open item of the same author in its thread "
+        "(`reply_to`): it was recorded on that item (`id`) instead of becoming a new one.",
+    )
 
 
 class IngestBatchResult(BaseModel):
