@@ -230,3 +230,49 @@ def test_run_restarts_what_dies_and_stops_redis_last(tmp_path) -> None:
     finally:
         sup.stop()
     assert order.read_text().split()[-1] == "redis"
+
+
+async def test_route_from_db_sees_the_overrides_the_worker_uses(cli_env, client, make_user):
+    admin = await make_user("admin", "op_tsur")
+    r = await client.post(
+        "/api/v1/admin/routing-overrides",
+        headers=admin,
+        json={"target_authority_code": "c_barnaul", "text_pattern": "павловск\\w* тракт"},
+    )
+    assert r.status_code == 201, r.text
+    ask = ("route", "--text", "на павловском тракте ямы", "--page-id", "vk:club_gov_altai")
+    csv = run_cli(cli_env, *ask, "--no-model")
+    live = run_cli(cli_env, *ask, "--no-model", "--from-db")
+    assert csv.returncode == 0 and live.returncode == 0, (csv.stderr, live.stderr)
+    assert json.loads(csv.stdout)["authority_code"] != "c_barnaul"
+    decided = json.loads(live.stdout)
+    assert (decided["authority_code"], decided["status"]) == ("c_barnaul", "routed")
+    both = run_cli(cli_env, *ask, "--from-db", "--catalog", str(CATALOG_DIR))
+    assert both.returncode == 2 and "not allowed with" in both.stderr
+
+
+async def test_sla_deadline_from_db_sees_calendar_edits(cli_env, client, make_user):
+    admin = await make_user("admin", "op_tsur")
+    r = await client.post(
+        "/api/v1/admin/calendars/altai/overrides",
+        headers=admin,
+        json={"date": "2026-12-01", "kind": "non_working", "note": "региональный выходной"},
+    )
+    assert r.status_code == 200, r.text
+    ask = ("sla", "deadline", "--start", "2026-11-30T10:00", "--duration", "1")
+    built_in = run_cli(cli_env, *ask, "--unit", "working_days")
+    live = run_cli(cli_env, *ask, "--unit", "working_days", "--from-db")
+    assert (built_in.returncode, live.returncode) == (0, 0), (built_in.stderr, live.stderr)
+    assert built_in.stdout.strip() == "2026-12-01T18:00:00+07:00"
+    assert live.stdout.strip() == "2026-12-02T18:00:00+07:00"
+
+
+def test_route_from_db_without_a_catalog_says_so(cli_env, tmp_path):
+    env = {**cli_env, "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
+    assert run_cli(env, "migrate").returncode == 0
+    out = run_cli(env, "route", "--from-db", "--text", "яма на дороге")
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        "error: the database has no catalog: run `feedback-router catalog load` (or `make run`)"
+        " first"
+    )

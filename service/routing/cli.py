@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import sys
 from pathlib import Path
 
 from service.classifier.serving import ArtifactTextModel
 from service.config import Settings
-from service.routing.catalog import load_catalog_dir
+from service.routing.catalog import Catalog, load_catalog_dir
 from service.routing.decision import RouteInput
 from service.routing.engine import Router
 from service.routing.evaluate import BadInput, evaluate
+from service.routing.overrides import RoutingOverride
 
 
 def _default_catalog() -> Path:
@@ -25,13 +27,38 @@ def _router(args: argparse.Namespace) -> Router:
     from service.config import get_settings
 
     settings = get_settings()
-    catalog = load_catalog_dir(Path(args.catalog) if args.catalog else _default_catalog())
+    overrides: list[RoutingOverride] = []
+    if args.from_db:
+        catalog, overrides = asyncio.run(_live_catalog(settings))
+    else:
+        catalog = load_catalog_dir(Path(args.catalog) if args.catalog else _default_catalog())
     return Router(
         catalog,
+        overrides=overrides,
         triage_confidence=settings.triage_confidence,
         max_distance_km=settings.place_max_distance_km,
         model=_model(args, settings),
     )
+
+
+async def _live_catalog(settings: Settings) -> tuple[Catalog, list[RoutingOverride]]:
+    """What the worker routes with: the catalog and the active overrides in the database."""
+    from service.db import make_engine, make_sessionmaker
+    from service.routing.service import active_overrides, db_catalog
+
+    engine = make_engine(settings, name="cli")
+    try:
+        async with make_sessionmaker(engine)() as session:
+            catalog = await db_catalog(session)
+            if not catalog.authorities:
+                sys.stderr.write(
+                    "error: the database has no catalog: run `feedback-router catalog load`"
+                    " (or `make run`) first\n"
+                )
+                raise SystemExit(2)
+            return catalog, await active_overrides(session)
+    finally:
+        await engine.dispose()
 
 
 def _model(args: argparse.Namespace, settings: Settings) -> ArtifactTextModel | None:
@@ -47,7 +74,13 @@ def _model(args: argparse.Namespace, settings: Settings) -> ArtifactTextModel | 
 
 
 def _model_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--catalog", help="directory with the catalog CSVs")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--catalog", help="directory with the catalog CSVs")
+    source.add_argument(
+        "--from-db",
+        action="store_true",
+        help="the catalog and routing overrides in the database (DATABASE_URL), as the worker",
+    )
     group = parser.add_mutually_exclusive_group()
     group.add_argument(
         "--model", type=Path, help="category model artifact (default: the worker's, if present)"

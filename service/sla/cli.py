@@ -1,6 +1,7 @@
 """`feedback-router sla ...`: check calendars and deadlines by hand (SPEC §5).
 
     feedback-router sla deadline --start ISO --duration N --unit UNIT [--calendar CODE]
+                                 [--calendar-csv PATH | --from-db]
 
 prints the deadline alone, ISO 8601 with the calendar's offset. A naive --start is read in the
 calendar's time zone. Exit status 2 on bad input.
@@ -9,6 +10,7 @@ calendar's time zone. Exit status 2 on bad input.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime as dt
 import sys
 from pathlib import Path
@@ -43,6 +45,8 @@ def main(argv: list[str], *, registry: CalendarRegistry | None = None) -> int:
 
 def _deadline(args: argparse.Namespace, registry: CalendarRegistry | None) -> int:
     try:
+        if registry is None and args.from_db:
+            registry = asyncio.run(_live_registry())
         calendars = registry or default_registry(_production(args.calendar_csv))
         calendar = calendars.get(args.calendar)
         start = calendar.localize(dt.datetime.fromisoformat(args.start))
@@ -53,6 +57,20 @@ def _deadline(args: argparse.Namespace, registry: CalendarRegistry | None) -> in
         return 2
     print(deadline.isoformat())
     return 0
+
+
+async def _live_registry() -> CalendarRegistry:
+    """The calendars the worker computes with: built-in ones and those edited in the database."""
+    from service.db import make_engine, make_sessionmaker
+    from service.sla.calendars import calendar_registry
+
+    settings = get_settings()
+    engine = make_engine(settings, name="cli")
+    try:
+        async with make_sessionmaker(engine)() as session:
+            return await calendar_registry(session, settings.catalog_dir)
+    finally:
+        await engine.dispose()
 
 
 def _production(path: Path | None) -> ProductionCalendar:
@@ -75,7 +93,13 @@ def _parser() -> argparse.ArgumentParser:
     deadline.add_argument("--duration", required=True, type=_number)
     deadline.add_argument("--unit", required=True, choices=[unit.value for unit in DurationUnit])
     deadline.add_argument("--calendar", default=ALTAI_CODE, help="altai (default), 24x7, ...")
-    deadline.add_argument(
+    source = deadline.add_mutually_exclusive_group()
+    source.add_argument(
         "--calendar-csv", type=Path, default=None, help="production calendar CSV to use"
+    )
+    source.add_argument(
+        "--from-db",
+        action="store_true",
+        help="the calendars in the database (DATABASE_URL), with their overrides, as the worker",
     )
     return parser
