@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from service.config import get_settings
+from service.config import MULTIPROC_ENV, get_settings, private_dir
 
 USAGE = """feedback-router COMMAND ...
 
@@ -59,6 +59,8 @@ def cmd_api(argv: list[str]) -> int:
     # the address given here is the one its links (a report's status_url) must name.
     os.environ["API_HOST"], os.environ["API_PORT"] = a.host, str(a.port)
     get_settings.cache_clear()  # read above, before the options
+    if a.workers > 1:
+        os.environ[MULTIPROC_ENV] = str(_metrics_dir(settings.var_dir, a.port))
     uvicorn.run(
         "service.main:app_factory",
         factory=True,
@@ -69,6 +71,18 @@ def cmd_api(argv: list[str]) -> int:
         log_level=settings.log_level.lower(),
     )
     return 0
+
+
+def _metrics_dir(var_dir: Path, port: int) -> Path:
+    """Where the API processes write their metrics for `/metrics` to sum, emptied at the start:
+    the counts of a previous run are not this run's (Prometheus reads a restart as a reset)."""
+    configured = os.environ.get(MULTIPROC_ENV)
+    path = Path(configured) if configured else var_dir / "metrics" / f"api-{port}"
+    private_dir(path.parent)
+    private_dir(path)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    return path
 
 
 def cmd_worker(argv: list[str]) -> int:

@@ -124,6 +124,8 @@ class Settings(BaseSettings):
 
 
 _generated_keys: dict[Path, bytes] = {}
+# prometheus-client's own variable: set, metrics live in files there and `/metrics` sums them.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def private_dir(path: Path) -> None:

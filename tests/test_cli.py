@@ -276,3 +276,52 @@ def test_route_from_db_without_a_catalog_says_so(cli_env, tmp_path):
         "error: the database has no catalog: run `feedback-router catalog load` (or `make run`)"
         " first"
     )
+
+
+async def test_metrics_of_api_workers_are_summed_over_the_processes(cli_env, tmp_path) -> None:
+    """`api --workers 2`: a scrape reaches one process, yet must count every process's requests
+    (it read only its own process's before)."""
+    import asyncio
+    import re
+
+    import httpx
+
+    from service.runner import free_port
+
+    port = free_port()
+    env = {**cli_env, "VAR_DIR": str(tmp_path / "var")}
+    stale = tmp_path / "var" / "metrics" / f"api-{port}"
+    stale.mkdir(parents=True)
+    (stale / "counter_1.db").write_bytes(b"not this run's")
+    proc = await asyncio.create_subprocess_exec(
+        str(EXE),
+        *("api", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"),
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    sent = 0
+    try:
+        for _ in range(300):
+            try:
+                async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                    answered = await http.get("/healthz")
+                sent += 1
+                if answered.status_code == 200:
+                    break
+            except httpx.TransportError:
+                await asyncio.sleep(0.1)
+        for _ in range(40):  # a new connection each, so both processes take some
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                assert (await http.get("/healthz")).status_code == 200
+                sent += 1
+        counted = re.compile(r'http_requests_total\{[^}]*route="/healthz"[^}]*\} (\S+)')
+        totals = []
+        for _ in range(8):  # each on a new connection: whichever process takes it
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+                text = (await http.get("/metrics")).text
+            totals.append(sum(float(v) for v in counted.findall(text)))
+        assert totals == [sent] * len(totals), (totals, sent)
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), timeout=20)

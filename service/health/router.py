@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from service.bootstrap import schema_head
+from service.config import MULTIPROC_ENV
 from service.errors import problem
 
 router = APIRouter(tags=["operations"])
@@ -49,4 +52,14 @@ async def readyz(request: Request) -> Any:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics() -> Response:
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    return Response(_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _latest() -> bytes:
+    # Under `api --workers N` a scrape reaches one process: the processes' counts are summed from
+    # the files each one writes in PROMETHEUS_MULTIPROC_DIR (set by `feedback-router api`).
+    if not os.environ.get(MULTIPROC_ENV):
+        return generate_latest()
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return generate_latest(registry)
