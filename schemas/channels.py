@@ -68,11 +68,12 @@ class VkComment(BaseModel):
     reply_to_comment: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
     # The thread's comments above this one; the first is the thread's top comment. Loosely
     # typed: an odd value here must not cost the comment itself (see `thread_root`).
-    parents_stack: list[Any] = Field(default_factory=list)
+    parents_stack: Any = None
 
     @property
     def thread_root(self) -> int | None:
-        first = self.parents_stack[0] if self.parents_stack else None
+        stack = self.parents_stack
+        first = stack[0] if isinstance(stack, list) and stack else None
         if (
             isinstance(first, int)
             and not isinstance(first, bool)

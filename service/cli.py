@@ -214,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         if "no such table" in str(exc) or "does not exist" in str(exc):
             return _fail("the database has no tables yet: run `feedback-router migrate` first")
         return _fail(f"the database is unavailable: {str(exc.orig)[:200]}")
+    except OSError as exc:  # a server that refuses the connection (asyncpg does not wrap it)
+        return _fail(f"cannot connect: {exc.strerror or exc}")
 
 
 def _fail(message: str) -> int:

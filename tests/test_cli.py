@@ -325,3 +325,25 @@ async def test_metrics_of_api_workers_are_summed_over_the_processes(cli_env, tmp
     finally:
         proc.terminate()
         await asyncio.wait_for(proc.wait(), timeout=20)
+
+
+def test_from_db_with_a_server_that_refuses_is_a_one_line_error(cli_env):
+    env = {**cli_env, "DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1:1/nothing"}
+    for args in (
+        ("route", "--from-db", "--text", "яма"),
+        (
+            "sla",
+            "deadline",
+            "--from-db",
+            "--start",
+            "2026-12-01T10:00",
+            "--duration",
+            "1",
+            "--unit",
+            "hours",
+        ),
+    ):
+        out = run_cli(env, *args)
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.startswith("error: cannot connect: ") and "\n" == out.stderr[-1:]
+        assert out.stderr.count("\n") == 1, out.stderr

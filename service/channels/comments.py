@@ -23,7 +23,7 @@ async def store_comment(uow: UnitOfWork, new: NewItem, *, edit: bool, settings: 
     if joined is not None:
         if joined.created:
             return "joined"
-        return await edit_joined(uow, joined.item, new) if edit else "duplicate"
+        return await edit_joined(uow, joined.item, new, settings) if edit else "duplicate"
     _, created = await store_item(uow, new, looked_up=True)
     return "stored" if created else "duplicate"
 

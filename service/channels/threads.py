@@ -28,8 +28,9 @@ from service.sla import hooks
 
 # The outbox kind of the replies we post into each network's threads.
 REPLY_KIND = {"vk": "vk_comment", "tg": "tg_comment"}
-# A new item is not yet routed, but a follow-up before routing is still the same appeal.
-JOINABLE = (Status.new, *OPEN_STATUSES)
+# Routed items only: the router reads the item's own text, so a follow-up joined to a `new` item
+# would never be read (a «Спасибо!» followed by the real problem would be rejected as thanks).
+JOINABLE = OPEN_STATUSES
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,8 @@ class Joined:
 
 
 def thread_keys(new: NewItem) -> tuple[str, list[str]] | None:
-    """The author and the comment ids the message answers, or None when it answers nothing."""
+    """The author and the comment ids the message answers, most specific first (the comment
+    it replies to, then the thread's top comment), or None when it answers nothing."""
     if new.channel != Channel.comment or not new.contact:
         return None
     author = new.contact.get("author_external_id")
@@ -60,12 +62,26 @@ async def joined_before(session: AsyncSession, new: NewItem) -> Item | None:
 
 
 async def thread_item(session: AsyncSession, new: NewItem) -> Item | None:
-    """The open item of the same author that the message answers, locked, or None."""
+    """The open item of the same author that the message answers, locked, or None.
+
+    The comment it replies to decides before the thread's top comment: a late top comment
+    (a VK retry, a backfill) must not take the answer from the item that asked.
+    """
     keys = thread_keys(new)
     if keys is None:
         return None
     author, ids = keys
-    external = [f"{new.page_id}#{i}" for i in ids]
+    for answered in dict.fromkeys(ids):
+        item = await _item_answered(session, new, author, answered)
+        if item is not None:
+            return item
+    return None
+
+
+async def _item_answered(
+    session: AsyncSession, new: NewItem, author: str, answered: str
+) -> Item | None:
+    ids, external = [answered], [f"{new.page_id}#{answered}"]
     own = select(Item.id).where(Item.channel == new.channel, col(Item.external_id).in_(external))
     joined = select(ItemMessage.item_id).where(
         ItemMessage.channel == new.channel, col(ItemMessage.external_id).in_(external)
@@ -84,7 +100,10 @@ async def thread_item(session: AsyncSession, new: NewItem) -> Item | None:
             col(Item.status).in_(JOINABLE),
             Contact.author_external_id == author,
         )
-        .order_by(col(Item.received_at).desc())
+        # An item waiting for this answer first, then the latest.
+        .order_by(
+            (col(Item.status) == Status.awaiting_citizen).desc(), col(Item.received_at).desc()
+        )
         .limit(1)
         .with_for_update(of=Item)
     )
@@ -142,8 +161,12 @@ async def _record_answer(uow: UnitOfWork, item: Item, new: NewItem, settings: Se
     await uow.session.flush()
 
 
-async def edit_joined(uow: UnitOfWork, item: Item, new: NewItem) -> str:
-    """The citizen edited an answer already joined to the item: the new wording is recorded."""
+async def edit_joined(uow: UnitOfWork, item: Item, new: NewItem, settings: Settings) -> str:
+    """The citizen edited an answer already joined to the item: the new wording is recorded.
+
+    While the item awaits the citizen, the edit is the answer (in VK people edit their last
+    comment rather than write another), so the item resumes as for a new answer.
+    """
     stmt = select(ItemMessage).where(
         ItemMessage.channel == new.channel, ItemMessage.external_id == new.external_id
     )
@@ -151,11 +174,16 @@ async def edit_joined(uow: UnitOfWork, item: Item, new: NewItem) -> str:
     said = await uow.session.get(ItemEvent, message.event_id)
     if said is None or said.data.get("text") == new.text or item.status not in JOINABLE:
         return "unchanged"
+    kind, target = "citizen_message_edited", None
+    if item.status == Status.awaiting_citizen:
+        kind, target = "citizen_reply", transitions.check("citizen_reply", item.status)
+        hooks.on_resume(uow, item, await hooks.sla_context(uow, settings))
     edited = record(
         uow.session,
         item,
-        "citizen_message_edited",
+        kind,
         actor="citizen",
+        to_status=target,
         public=True,
         text=new.text,
         previous_text=said.data.get("text"),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Response
@@ -11,7 +10,12 @@ from schemas.ingest import CommentIn, IngestBatchResult, IngestResult, PlatformM
 from service.deps import IntakeCaller
 from service.fastroute import IntakeRoute
 from service.ingest.dependencies import ThreadsDep
-from service.ingest.service import check_comment_batch, ingest_comment, ingest_platform_message
+from service.ingest.service import (
+    check_comment_batch,
+    ingest_comment,
+    ingest_comment_batch,
+    ingest_platform_message,
+)
 from service.items.dependencies import IntakeDep
 
 router = APIRouter(prefix="/api/v1/ingest", tags=["ingest"], route_class=IntakeRoute)
@@ -34,8 +38,7 @@ async def post_comments(
 ) -> IngestResult | IngestBatchResult:
     if isinstance(body, list):
         await check_comment_batch(intake, body)
-        # Handed to the writer together, so a batch lands in one transaction (or a few).
-        results = await asyncio.gather(*(ingest_comment(intake, threads, c) for c in body))
+        results = await ingest_comment_batch(intake, threads, body)
     else:
         results = [await ingest_comment(intake, threads, body)]
     if all(r.duplicate for r in results):

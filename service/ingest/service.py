@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
@@ -75,6 +76,25 @@ async def ingest_comment(intake: Intake, threads: Threads, c: CommentIn) -> Inge
     new = comment_item(c)
     joined = await threads.join(new)
     return joined if joined is not None else _result(await intake.store(new))
+
+
+async def ingest_comment_batch(
+    intake: Intake, threads: Threads, batch: list[CommentIn]
+) -> list[IngestResult]:
+    """A batch (a connector's backfill) may hold a comment and the answer to it: the comments
+    that answer nothing are stored first, together (one group commit), then the answers in the
+    batch's order, one at a time, so each finds what it answers and takes one connection."""
+    news = [comment_item(c) for c in batch]
+    results: list[IngestResult | None] = [None] * len(batch)
+    plain = [i for i, new in enumerate(news) if thread_keys(new) is None]
+    stored = await asyncio.gather(*(intake.store(news[i]) for i in plain))
+    for i, one in zip(plain, stored, strict=True):
+        results[i] = _result(one)
+    for i, new in enumerate(news):
+        if results[i] is None:
+            joined = await threads.join(new)
+            results[i] = joined if joined is not None else _result(await intake.store(new))
+    return [r for r in results if r is not None]
 
 
 def comment_item(c: CommentIn) -> NewItem:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 
 import structlog
+from sqlmodel import select
 
-from schemas.items import Item, Status
+from schemas.items import Channel, Item, ItemMessage, Status
 from service.db import UnitOfWork
 from service.items.events import record
 from service.routing.decision import Decision, RouteInput
@@ -28,6 +29,21 @@ def route_input(item: Item) -> RouteInput:
     )
 
 
+async def _joined_elsewhere(uow: UnitOfWork, item: Item) -> uuid.UUID | None:
+    """The item this comment was joined to as an answer, if it was (channels.threads).
+
+    A message is an item or a part of one. The intake writer checks only the item keys, so the
+    same comment sent again without what it answers (a connector's re-sync) is stored as an
+    item; it is caught here, off the intake path, and never reaches a queue.
+    """
+    if item.channel != Channel.comment:
+        return None
+    stmt = select(ItemMessage.item_id).where(
+        ItemMessage.channel == item.channel, ItemMessage.external_id == item.external_id
+    )
+    return (await uow.session.exec(stmt)).first()
+
+
 def apply_decision(item: Item, decision: Decision) -> None:
     item.decision = decision.to_dict()
     item.actionable = decision.actionable
@@ -44,6 +60,19 @@ async def route_item(uow: UnitOfWork, item_id: uuid.UUID, sla: SlaContext, route
         return "missing"
     if item.status != Status.new:
         return "already"
+    joined_to = await _joined_elsewhere(uow, item)
+    if joined_to is not None:
+        record(
+            uow.session,
+            item,
+            "rejected",
+            actor="router",
+            to_status=Status.rejected,
+            reason="duplicate",
+            duplicate_of=str(joined_to),
+            reasons=[f"the same message is already part of item {joined_to}"],
+        )
+        return item.status
     decision = router.route(route_input(item))
     apply_decision(item, decision)
     item.routed_at = sla.now

@@ -7,11 +7,13 @@ else's comment in the thread, and an answer to a finished item, stay appeals of 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import uuid
 from typing import Any
 
 import httpx
+import pytest
 from sqlmodel import select
 
 from schemas.items import Item, ItemEvent, ItemMessage
@@ -229,3 +231,116 @@ async def test_our_comment_id_counts_only_on_its_own_wall(live, make_user, sessi
     async with sessionmaker() as s:
         still = await s.get(Item, item.id)
     assert still is not None and still.status == "awaiting_citizen"
+
+
+async def test_a_follow_up_to_an_item_not_yet_routed_is_its_own_appeal(
+    live, make_user, sessionmaker
+):
+    """The router reads the item's own text: a «Спасибо!» whose follow-up carried the problem
+    would be rejected as thanks, the problem with it."""
+    settings, client, _, _ = live
+    svc = await make_user("service", "op_tsur")
+    await client.post(INGEST, json=comment(comment_id="g1", text="Спасибо!"), headers=svc)
+    problem = "Во дворе дома 5 на улице Ленина не горит фонарь, темно"
+    follow = comment(comment_id="g2", reply_to="g1", text=problem)
+    r = await client.post(INGEST, json=follow, headers=svc)
+    assert r.status_code == 202 and r.json()["joined"] is False, r.text
+    await run_worker_burst(settings)
+    by_text = {i.text: i.status for i in await items(sessionmaker)}
+    assert by_text[problem] in ("routed", "triage"), by_text
+
+
+async def test_a_joined_answer_sent_again_as_a_plain_comment_never_reaches_a_queue(
+    live, make_user, sessionmaker
+):
+    settings, client, _, _ = live
+    svc = await make_user("service", "op_tsur")
+    await client.post(INGEST, json=comment(comment_id="c1"), headers=svc)
+    item = await ask(client, settings, make_user, sessionmaker)
+    body = comment(comment_id="c2", reply_to="c1", text=ANSWER_TEXT)
+    assert (await client.post(INGEST, json=body, headers=svc)).json()["joined"] is True
+    resent = {k: v for k, v in body.items() if k != "reply_to"}  # a connector's re-sync
+    assert (await client.post(INGEST, json=resent, headers=svc)).status_code in (200, 202)
+    await run_worker_burst(settings)
+    [twin] = [i for i in await items(sessionmaker) if i.id != item.id]
+    assert (twin.status, twin.authority_code, twin.sla) == ("rejected", None, None)
+    [rejected] = [e for e in await events(sessionmaker, twin.id) if e.kind == "rejected"]
+    assert (rejected.data["reason"], rejected.data["duplicate_of"]) == ("duplicate", str(item.id))
+
+
+@pytest.mark.parametrize("stack", [None, "501", {"a": 1}, ["x"]])
+async def test_an_odd_parents_stack_does_not_cost_the_comment(live, make_user, sessionmaker, stack):
+    _, client, _, _ = live
+    await connect(client, make_user)
+    body = event(comment_id=601)
+    body["object"]["parents_stack"] = stack
+    assert (await client.post(URL, json=body)).text == "ok"
+    [stored] = await items(sessionmaker)
+    assert stored.source["thread_root"] is None
+
+
+async def test_a_batch_joins_its_answers_one_at_a_time(app, client, make_user, sessionmaker):
+    """Each answer in a batch opens a session of its own: 500 of them at once would hold the
+    whole pool (and more) while other requests wait. They are joined one after another, after
+    the batch's plain comments went to the writer together."""
+    from schemas.ingest import CommentIn
+    from service.ingest.service import Threads, ingest_comment_batch
+    from service.items.dependencies import get_intake
+
+    class Counting(Threads):
+        running = peak = 0
+
+        async def join(self, new):  # type: ignore[no-untyped-def]
+            Counting.running += 1
+            Counting.peak = max(Counting.peak, Counting.running)
+            try:
+                await asyncio.sleep(0.01)  # let any sibling start if they were concurrent
+                return await super().join(new)
+            finally:
+                Counting.running -= 1
+
+    state = app.state
+    threads = Counting(state.sessionmaker, state.queue, state.settings)
+    intake = await get_intake(type("R", (), {"app": app})())
+    answers = [CommentIn(**comment(comment_id=f"a{n}", reply_to=f"x{n}")) for n in range(6)]
+    plain = [CommentIn(**comment(comment_id=f"p{n}")) for n in range(3)]
+    results = await ingest_comment_batch(intake, threads, [*answers, *plain])
+    assert Counting.peak == 1
+    assert [r.joined for r in results] == [False] * 9  # nothing asked: all new appeals
+    assert len(await items(sessionmaker)) == 9
+
+
+async def test_the_comment_replied_to_decides_over_a_later_thread_top(
+    live, make_user, sessionmaker
+):
+    """Our question (9000) was asked on item 501; the same author's newer item 600 is the top
+    of the thread the answer names too. The question's item gets the answer."""
+    settings, client, _, _ = live
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=501))
+    asked = await ask(client, settings, make_user, sessionmaker)
+    await client.post(URL, json=event(comment_id=600, event_id="e600", text="Яма у магазина"))
+    await run_worker_burst(settings)
+    await client.post(URL, json=vk_answer(602, reply_to_comment=9000, parents_stack=[600]))
+    await assert_resumed(sessionmaker, asked)
+
+
+async def test_an_edited_answer_answers_the_next_question(live, make_user, sessionmaker):
+    settings, client, _, _ = live
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=501))
+    item = await ask(client, settings, make_user, sessionmaker)
+    await client.post(URL, json=vk_answer(502, reply_to_comment=9000))
+    staff = await make_user("responder", item.authority_code)
+    r = await client.post(
+        f"/api/v1/items/{item.id}/request-info", headers=staff, json={"question": "Подъезд?"}
+    )
+    assert r.json()["status"] == "awaiting_citizen", r.text
+    edit = vk_answer(502, reply_to_comment=9000)
+    edit["type"], edit["object"]["text"] = "wall_reply_edit", "Дом 12, второй подъезд."
+    assert (await client.post(URL, json=edit)).text == "ok"
+    async with sessionmaker() as s:
+        now = await s.get(Item, item.id)
+    assert now is not None and now.status == "in_progress"
+    replies = [e for e in await events(sessionmaker, item.id) if e.kind == "citizen_reply"]
+    assert [e.data["text"] for e in replies] == [ANSWER_TEXT, "Дом 12, второй подъезд."]
