@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 import structlog
 from sqlmodel import select
@@ -62,31 +63,13 @@ async def route_item(uow: UnitOfWork, item_id: uuid.UUID, sla: SlaContext, route
         return "already"
     joined_to = await _joined_elsewhere(uow, item)
     if joined_to is not None:
-        record(
-            uow.session,
-            item,
-            "rejected",
-            actor="router",
-            to_status=Status.rejected,
-            reason="duplicate",
-            duplicate_of=str(joined_to),
-            reasons=[f"the same message is already part of item {joined_to}"],
-        )
-        return item.status
+        because = f"the same message is already part of item {joined_to}"
+        return _reject(uow, item, "duplicate", [because], duplicate_of=str(joined_to))
     decision = router.route(route_input(item))
     apply_decision(item, decision)
     item.routed_at = sla.now
     if decision.status == "rejected":
-        record(
-            uow.session,
-            item,
-            "rejected",
-            actor="router",
-            to_status=Status.rejected,
-            reason=decision.not_actionable_reason,
-            reasons=list(decision.reasons),
-        )
-        return item.status
+        return _reject(uow, item, decision.not_actionable_reason, list(decision.reasons))
     routed = decision.status == "routed" and decision.authority_code is not None
     item.authority_code = decision.authority_code if routed else TRIAGE_AUTHORITY
     await attach_clocks(uow, item, sla)
@@ -100,4 +83,12 @@ async def route_item(uow: UnitOfWork, item_id: uuid.UUID, sla: SlaContext, route
         confidence=decision.confidence,
         reasons=list(decision.reasons),
     )
+    return item.status
+
+
+def _reject(
+    uow: UnitOfWork, item: Item, reason: str | None, reasons: list[str], **data: Any
+) -> str:
+    data.update(reason=reason, reasons=reasons)
+    record(uow.session, item, "rejected", actor="router", to_status=Status.rejected, **data)
     return item.status
