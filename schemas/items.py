@@ -127,6 +127,9 @@ class Item(SQLModel, table=True):
     # The nearest pending deadline, or a far-future sentinel, so the queue is one index range scan.
     next_due_at: datetime = _dt(default_factory=lambda: FAR_FUTURE)
     first_responded_at: datetime | None = _dt(default=None)
+    # The last time the citizen wrote on the item after sending it (an answer, a note in the
+    # thread, an edit): what a responder's queue shows as news from the citizen.
+    citizen_wrote_at: datetime | None = _dt(default=None)
     answered_at: datetime | None = _dt(default=None)
     closed_at: datetime | None = _dt(default=None)
     # SLA state pinned when the clocks attach: policy id/version, units, calendar, pauses.

@@ -32,6 +32,8 @@ class ItemSummary(BaseModel):
     received_at: datetime
     first_response_due_at: datetime | None
     resolution_due_at: datetime | None
+    # The citizen's last answer, thread note or edit (None: nothing since the appeal itself).
+    citizen_wrote_at: datetime | None = None
 
 
 class ItemRead(ItemSummary):

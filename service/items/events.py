@@ -38,6 +38,8 @@ def record(
     if to_status is not None:
         item.status = to_status
     item.updated_at = event.at
+    if actor == "citizen":
+        item.citizen_wrote_at = event.at
     refresh_next_due(item)
     session.add(item)
     session.add(event)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import datetime as dt
 import uuid
 from typing import Any
 
@@ -199,6 +200,11 @@ async def test_ingest_api_answer_joins_and_says_so(live, make_user, sessionmaker
     notes = [e for e in await events(sessionmaker, item.id) if e.kind == "citizen_message"]
     assert [(e.from_status, e.to_status) for e in notes] == [("in_progress", "in_progress")]
     assert len(await items(sessionmaker)) == 1
+    # The responder's queue shows that the citizen wrote, and when: at the last note.
+    staff = await make_user("responder", item.authority_code)
+    [row] = (await client.get("/api/v1/queue", headers=staff)).json()["items"]
+    assert row["citizen_wrote_at"] is not None
+    assert dt.datetime.fromisoformat(row["citizen_wrote_at"]) == notes[-1].at
 
 
 async def test_ingest_api_answer_from_another_author_or_page_is_a_new_item(

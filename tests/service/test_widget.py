@@ -225,7 +225,8 @@ class TestCitizenAnswer:
         item_id = r.json()["id"]
         early = await client.post(f"{path}/messages?{query}", json={"text": "дом 12"})
         assert early.status_code == 409  # nothing was asked yet
-        await client.post(f"/api/v1/items/{item_id}/claim", headers=staff)
+        claimed = await client.post(f"/api/v1/items/{item_id}/claim", headers=staff)
+        assert claimed.json()["citizen_wrote_at"] is None  # the refused answer left no trace
         await client.post(
             f"/api/v1/items/{item_id}/request-info",
             headers=staff,
@@ -235,5 +236,7 @@ class TestCitizenAnswer:
         assert ans.status_code == 200
         assert [m["kind"] for m in ans.json()["messages"]] == ["request_info", "citizen_reply"]
         assert ans.json()["status"] == "in_progress"
+        item = (await client.get(f"/api/v1/items/{item_id}", headers=staff)).json()
+        assert item["citizen_wrote_at"] == ans.json()["messages"][-1]["at"]
         wrong = await client.post(f"{path}/messages?token=nope", json={"text": "x"})
         assert wrong.status_code == 404
