@@ -83,6 +83,18 @@ class VkComment(BaseModel):
         return None
 
 
+class VkCommentDeleted(BaseModel):
+    """`wall_reply_delete`: who deleted is `deleter_id` (SDKs) or `user_id` (VK's own schema)."""
+
+    id: int = Field(ge=INT64_MIN, le=INT64_MAX)
+    deleter_id: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
+    user_id: int | None = Field(default=None, ge=INT64_MIN, le=INT64_MAX)
+
+    @property
+    def deleted_by(self) -> int | None:
+        return self.deleter_id if self.deleter_id is not None else self.user_id
+
+
 class PollCursor(SQLModel, table=True):
     """Where a poller stopped; saved in the same transaction as the items it fetched."""
 

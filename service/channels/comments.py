@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from schemas.items import Item, Status
-from service.channels.threads import edit_joined, join_thread
+from sqlmodel import select
+
+from schemas.items import Contact, Item, ItemEvent, Status
+from service.channels.threads import edit_joined, join_thread, joined_before_key
 from service.config import Settings
 from service.db import UnitOfWork
 from service.items.events import record
@@ -34,3 +36,38 @@ def _edit(uow: UnitOfWork, existing: Item, new: NewItem) -> str:
         existing.text = new.text
         return "edited"
     return "unchanged"
+
+
+async def record_deletion(
+    uow: UnitOfWork, channel: str, external_id: str, deleted_by: int | None
+) -> str:
+    """The comment was deleted in the network (by its author or a moderator): the item, or the
+    item it was joined to, records it once. Nothing else changes: the appeal was received and
+    is answered (a reply under a deleted comment cannot be posted; the outbox says so)."""
+    item = await find_existing(uow.session, channel, external_id)
+    if item is None:
+        item = await joined_before_key(uow.session, channel, external_id)
+    if item is None:
+        return "unknown"
+    stmt = select(ItemEvent.id).where(
+        ItemEvent.item_id == item.id, ItemEvent.kind == "source_deleted"
+    )
+    for event_id in (await uow.session.exec(stmt)).all():
+        said = await uow.session.get(ItemEvent, event_id)
+        if said is not None and said.data.get("external_id") == external_id:
+            return "duplicate"  # VK delivers an event again until it hears `ok`
+    author = await uow.session.get(Contact, item.id)
+    by_author = (
+        deleted_by is not None
+        and author is not None
+        and author.author_external_id == str(deleted_by)
+    )
+    record(
+        uow.session,
+        item,
+        "source_deleted",
+        actor="citizen" if by_author else "channel",
+        external_id=external_id,
+        by_author=by_author,
+    )
+    return "deleted"

@@ -54,8 +54,13 @@ def thread_keys(new: NewItem) -> tuple[str, list[str]] | None:
 
 
 async def joined_before(session: AsyncSession, new: NewItem) -> Item | None:
+    return await joined_before_key(session, new.channel, new.external_id)
+
+
+async def joined_before_key(session: AsyncSession, channel: str, external_id: str) -> Item | None:
+    """The item a message with this key was joined to, if it was."""
     stmt = select(ItemMessage).where(
-        ItemMessage.channel == new.channel, ItemMessage.external_id == new.external_id
+        ItemMessage.channel == channel, ItemMessage.external_id == external_id
     )
     message = (await session.exec(stmt)).first()
     return None if message is None else await session.get(Item, message.item_id)

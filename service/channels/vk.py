@@ -10,10 +10,10 @@ from pydantic import ValidationError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.catalog import Page
-from schemas.channels import VkComment, VkEnvelope, VkGroup, VkGroupIn
+from schemas.channels import VkComment, VkCommentDeleted, VkEnvelope, VkGroup, VkGroupIn
 from schemas.common import check_text
 from schemas.items import Channel
-from service.channels.comments import store_comment
+from service.channels.comments import record_deletion, store_comment
 from service.config import Settings
 from service.db import UnitOfWork
 from service.errors import Forbidden, Unprocessable
@@ -90,6 +90,8 @@ async def handle_event(
     uow: UnitOfWork, group: VkGroup, envelope: VkEnvelope, settings: Settings
 ) -> str:
     """Store what matters and say what happened (for logs); the HTTP answer is always `ok`."""
+    if envelope.type == "wall_reply_delete":
+        return await _deleted(uow, group, envelope)
     if envelope.type not in (*NEW_COMMENT, "wall_reply_edit"):
         return "ignored"
     comment = _comment(envelope)
@@ -98,3 +100,12 @@ async def handle_event(
     return await store_comment(
         uow, _new_item(group, comment), edit=envelope.type == "wall_reply_edit", settings=settings
     )
+
+
+async def _deleted(uow: UnitOfWork, group: VkGroup, envelope: VkEnvelope) -> str:
+    try:
+        gone = VkCommentDeleted.model_validate(envelope.object or {})
+    except ValidationError:
+        return "skipped"
+    external_id = f"{group.page_id}#{gone.id}"
+    return await record_deletion(uow, Channel.comment, external_id, gone.deleted_by)

@@ -350,3 +350,47 @@ async def test_an_edited_answer_answers_the_next_question(live, make_user, sessi
     assert now is not None and now.status == "in_progress"
     replies = [e for e in await events(sessionmaker, item.id) if e.kind == "citizen_reply"]
     assert [e.data["text"] for e in replies] == [ANSWER_TEXT, "Дом 12, второй подъезд."]
+
+
+def deleted(comment_id: int, event_id: str, **who: Any) -> dict[str, Any]:
+    body = event(kind="wall_reply_delete", comment_id=comment_id, event_id=event_id)
+    body["object"] = {
+        "owner_id": body["object"]["owner_id"],
+        "id": comment_id,
+        "post_id": 10,
+        **who,
+    }
+    return body
+
+
+async def test_a_deleted_comment_is_recorded_once_on_its_item(live, make_user, sessionmaker):
+    """`wall_reply_delete` names the deleter as `deleter_id` (SDKs) or `user_id` (VK's schema)."""
+    settings, client, _, _ = live
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=501))
+    item = await ask(client, settings, make_user, sessionmaker)
+    await client.post(URL, json=vk_answer(502, reply_to_comment=9000))
+    await client.post(URL, json=event(comment_id=503, event_id="e503", from_id=888))
+    for body in (
+        deleted(501, "d1", deleter_id=777),
+        deleted(501, "d1", deleter_id=777),  # VK's retry
+        deleted(502, "d2", user_id=777),  # the joined answer, by its author (VK's naming)
+        deleted(503, "d3", deleter_id=1234),  # a moderator removed a neighbour's appeal
+        deleted(999, "d4", deleter_id=777),  # a comment we never stored
+        {**deleted(503, "d5"), "object": {"id": "not a number"}},
+    ):
+        assert (await client.post(URL, json=body)).text == "ok"
+
+    async def deletions(item_id: uuid.UUID) -> list[tuple[str, bool, str]]:
+        gone = [e for e in await events(sessionmaker, item_id) if e.kind == "source_deleted"]
+        return [(e.actor, e.data["by_author"], e.data["external_id"]) for e in gone]
+
+    assert await deletions(item.id) == [
+        ("citizen", True, f"{SETTLEMENT_PAGE}#501"),
+        ("citizen", True, f"{SETTLEMENT_PAGE}#502"),
+    ]
+    [neighbour] = [i for i in await items(sessionmaker) if i.id != item.id]
+    assert await deletions(neighbour.id) == [("channel", False, f"{SETTLEMENT_PAGE}#503")]
+    async with sessionmaker() as s:
+        now = await s.get(Item, item.id)
+    assert now is not None and now.status == "in_progress"  # the appeal is still answered
