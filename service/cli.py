@@ -106,7 +106,7 @@ def cmd_migrate(argv: list[str]) -> int:
 
 def cmd_catalog(argv: list[str]) -> int:
     from service.catalog.service import load_catalog_dir
-    from service.db import make_engine, make_sessionmaker
+    from service.db import one_off_session
 
     p = argparse.ArgumentParser(prog="feedback-router catalog")
     sub = p.add_subparsers(dest="action", required=True)
@@ -115,11 +115,9 @@ def cmd_catalog(argv: list[str]) -> int:
     a = p.parse_args(argv)
 
     async def go() -> dict[str, int]:
-        engine = make_engine(get_settings(), name="cli")
-        async with make_sessionmaker(engine)() as session:
+        async with one_off_session(get_settings(), "cli") as session:
             report = await load_catalog_dir(session, a.directory)
             await session.commit()
-        await engine.dispose()
         return report.as_dict()
 
     try:
@@ -133,7 +131,7 @@ def cmd_catalog(argv: list[str]) -> int:
 
 def cmd_users(argv: list[str]) -> int:
     from schemas.users import AdminEvent
-    from service.db import make_engine, make_sessionmaker
+    from service.db import one_off_session
     from service.errors import AppError
     from service.users.service import create_user
 
@@ -148,25 +146,21 @@ def cmd_users(argv: list[str]) -> int:
     a = p.parse_args(argv)
 
     async def go() -> str:
-        engine = make_engine(get_settings(), name="cli")
-        try:
-            async with make_sessionmaker(engine)() as session:
-                user, token = await create_user(
-                    session, name=a.name, role=a.role, authority_code=a.authority
+        async with one_off_session(get_settings(), "cli") as session:
+            user, token = await create_user(
+                session, name=a.name, role=a.role, authority_code=a.authority
+            )
+            session.add(
+                AdminEvent(
+                    actor="cli",
+                    action="users create",
+                    target={"user_id": str(user.id)},
+                    fields=["authority", "name", "role"],
                 )
-                session.add(
-                    AdminEvent(
-                        actor="cli",
-                        action="users create",
-                        target={"user_id": str(user.id)},
-                        fields=["authority", "name", "role"],
-                    )
-                )
-                await session.commit()
-                print(f"created user {user.id} {a.name!r} ({a.role}, {a.authority})")
-                return token
-        finally:
-            await engine.dispose()
+            )
+            await session.commit()
+            print(f"created user {user.id} {a.name!r} ({a.role}, {a.authority})")
+            return token
 
     try:
         print(asyncio.run(go()))

@@ -56,6 +56,17 @@ def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
 
 
+@asynccontextmanager
+async def one_off_session(settings: Settings, name: str) -> AsyncIterator[AsyncSession]:
+    """A session on an engine of its own, disposed after: for a command that runs once."""
+    engine = make_engine(settings, name=name)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            yield session
+    finally:
+        await engine.dispose()
+
+
 class UnitOfWork:
     """A session plus the jobs to enqueue once (and only if) its transaction commits."""
 

@@ -12,6 +12,7 @@ item that is already answered or closed: an official reopens that on purpose, no
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
@@ -141,7 +142,21 @@ async def join_thread(uow: UnitOfWork, new: NewItem, settings: Settings) -> Join
 
 
 async def _record_answer(uow: UnitOfWork, item: Item, new: NewItem, settings: Settings) -> None:
-    kind, target = "citizen_message", None
+    event_id = await _citizen_said(uow, item, new, settings, "citizen_message", via=new.network)
+    uow.session.add(
+        ItemMessage(
+            item_id=item.id, channel=new.channel, external_id=new.external_id, event_id=event_id
+        )
+    )
+    await uow.session.flush()
+
+
+async def _citizen_said(
+    uow: UnitOfWork, item: Item, new: NewItem, settings: Settings, kind: str, **data: Any
+) -> int:
+    """A public event with the citizen's words, its id; while the item awaits the citizen they
+    are the answer (`citizen_reply`) and the clock resumes."""
+    target = None
     if item.status == Status.awaiting_citizen:
         kind, target = "citizen_reply", transitions.check("citizen_reply", item.status)
         hooks.on_resume(uow, item, await hooks.sla_context(uow, settings))
@@ -153,17 +168,12 @@ async def _record_answer(uow: UnitOfWork, item: Item, new: NewItem, settings: Se
         to_status=target,
         public=True,
         text=new.text,
-        via=new.network,
         external_id=new.external_id,
+        **data,
     )
     await uow.session.flush()
     assert event.id is not None
-    uow.session.add(
-        ItemMessage(
-            item_id=item.id, channel=new.channel, external_id=new.external_id, event_id=event.id
-        )
-    )
-    await uow.session.flush()
+    return event.id
 
 
 async def edit_joined(uow: UnitOfWork, item: Item, new: NewItem, settings: Settings) -> str:
@@ -179,23 +189,9 @@ async def edit_joined(uow: UnitOfWork, item: Item, new: NewItem, settings: Setti
     said = await uow.session.get(ItemEvent, message.event_id)
     if said is None or said.data.get("text") == new.text or item.status not in JOINABLE:
         return "unchanged"
-    kind, target = "citizen_message_edited", None
-    if item.status == Status.awaiting_citizen:
-        kind, target = "citizen_reply", transitions.check("citizen_reply", item.status)
-        hooks.on_resume(uow, item, await hooks.sla_context(uow, settings))
-    edited = record(
-        uow.session,
-        item,
-        kind,
-        actor="citizen",
-        to_status=target,
-        public=True,
-        text=new.text,
-        previous_text=said.data.get("text"),
-        external_id=new.external_id,
-    )
-    await uow.session.flush()
-    assert edited.id is not None
-    message.event_id = edited.id  # the next edit compares with this wording
+    previous = said.data.get("text")
+    kind = "citizen_message_edited"
+    # The next edit compares with this wording.
+    message.event_id = await _citizen_said(uow, item, new, settings, kind, previous_text=previous)
     uow.session.add(message)
     return "edited"

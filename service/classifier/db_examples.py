@@ -9,7 +9,7 @@ from sqlmodel import col, select
 
 from schemas.routing import LabelledExample
 from service.config import Settings, get_settings
-from service.db import make_engine, make_sessionmaker
+from service.db import one_off_session
 
 CATEGORY_LABELS = ("category", "category_code", "topic")
 
@@ -34,13 +34,9 @@ def _row(ex: LabelledExample, label_column: str) -> tuple[str, str, Mapping[str,
 async def load_async(
     label_column: str, settings: Settings | None = None
 ) -> list[tuple[str, str, Mapping[str, str]]]:
-    engine = make_engine(settings or get_settings(), name="classifier")
-    try:
-        async with make_sessionmaker(engine)() as session:
-            stmt = select(LabelledExample).order_by(col(LabelledExample.id))
-            rows = (await session.exec(stmt)).all()
-    finally:
-        await engine.dispose()
+    async with one_off_session(settings or get_settings(), "classifier") as session:
+        stmt = select(LabelledExample).order_by(col(LabelledExample.id))
+        rows = (await session.exec(stmt)).all()
     # The latest decision on an item wins: a redirect after triage corrects the triage.
     latest = {ex.item_id: ex for ex in rows}
     return [r for ex in latest.values() if (r := _row(ex, label_column)) is not None]

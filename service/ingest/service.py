@@ -73,7 +73,10 @@ class Threads:
 
 
 async def ingest_comment(intake: Intake, threads: Threads, c: CommentIn) -> IngestResult:
-    new = comment_item(c)
+    return await _join_or_store(intake, threads, comment_item(c))
+
+
+async def _join_or_store(intake: Intake, threads: Threads, new: NewItem) -> IngestResult:
     joined = await threads.join(new)
     return joined if joined is not None else _result(await intake.store(new))
 
@@ -92,8 +95,7 @@ async def ingest_comment_batch(
         results[i] = _result(one)
     for i, new in enumerate(news):
         if results[i] is None:
-            joined = await threads.join(new)
-            results[i] = joined if joined is not None else _result(await intake.store(new))
+            results[i] = await _join_or_store(intake, threads, new)
     return [r for r in results if r is not None]
 
 

@@ -43,22 +43,18 @@ def _router(args: argparse.Namespace) -> Router:
 
 async def _live_catalog(settings: Settings) -> tuple[Catalog, list[RoutingOverride]]:
     """What the worker routes with: the catalog and the active overrides in the database."""
-    from service.db import make_engine, make_sessionmaker
+    from service.db import one_off_session
     from service.routing.service import active_overrides, db_catalog
 
-    engine = make_engine(settings, name="cli")
-    try:
-        async with make_sessionmaker(engine)() as session:
-            catalog = await db_catalog(session)
-            if not catalog.authorities:
-                sys.stderr.write(
-                    "error: the database has no catalog: run `feedback-router catalog load`"
-                    " (or `make run`) first\n"
-                )
-                raise SystemExit(2)
-            return catalog, await active_overrides(session)
-    finally:
-        await engine.dispose()
+    async with one_off_session(settings, "cli") as session:
+        catalog = await db_catalog(session)
+        if not catalog.authorities:
+            sys.stderr.write(
+                "error: the database has no catalog: run `feedback-router catalog load`"
+                " (or `make run`) first\n"
+            )
+            raise SystemExit(2)
+        return catalog, await active_overrides(session)
 
 
 def _model(args: argparse.Namespace, settings: Settings) -> ArtifactTextModel | None:

@@ -61,16 +61,12 @@ def _deadline(args: argparse.Namespace, registry: CalendarRegistry | None) -> in
 
 async def _live_registry() -> CalendarRegistry:
     """The calendars the worker computes with: built-in ones and those edited in the database."""
-    from service.db import make_engine, make_sessionmaker
+    from service.db import one_off_session
     from service.sla.calendars import calendar_registry
 
     settings = get_settings()
-    engine = make_engine(settings, name="cli")
-    try:
-        async with make_sessionmaker(engine)() as session:
-            return await calendar_registry(session, settings.catalog_dir)
-    finally:
-        await engine.dispose()
+    async with one_off_session(settings, "cli") as session:
+        return await calendar_registry(session, settings.catalog_dir)
 
 
 def _production(path: Path | None) -> ProductionCalendar:
