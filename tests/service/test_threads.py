@@ -51,6 +51,22 @@ async def ask(client: httpx.AsyncClient, settings: Any, make_user: Any, sessionm
     return item
 
 
+async def vk_item_asked(
+    client: httpx.AsyncClient, settings: Any, make_user: Any, sessionmaker: Any
+) -> Item:
+    """A VK comment (501, author 777) on the connected community, routed and asked about; the
+    question went out as our comment 9000."""
+    await connect(client, make_user)
+    await client.post(URL, json=event(comment_id=501))
+    return await ask(client, settings, make_user, sessionmaker)
+
+
+async def status_of(sessionmaker: Any, item_id: uuid.UUID) -> str | None:
+    async with sessionmaker() as s:
+        item = await s.get(Item, item_id)
+    return None if item is None else item.status
+
+
 def vk_answer(comment_id: int, *, from_id: int = 777, **thread: Any) -> dict[str, Any]:
     body = event(
         comment_id=comment_id, text=ANSWER_TEXT, from_id=from_id, event_id=f"a{comment_id}"
@@ -93,9 +109,7 @@ async def test_vk_answer_to_our_question_resumes_the_item(live, make_user, sessi
 async def test_vk_answer_found_by_any_one_of_its_thread_fields(live, make_user, sessionmaker):
     """Our comment alone (`reply_to_comment`), or the thread's top comment alone."""
     settings, client, _, _ = live
-    await connect(client, make_user)
-    await client.post(URL, json=event(comment_id=501))
-    item = await ask(client, settings, make_user, sessionmaker)
+    item = await vk_item_asked(client, settings, make_user, sessionmaker)
     await client.post(URL, json=vk_answer(502, reply_to_comment=9000))
     await assert_resumed(sessionmaker, item)
     staff = await make_user("responder", item.authority_code)
@@ -104,9 +118,7 @@ async def test_vk_answer_found_by_any_one_of_its_thread_fields(live, make_user, 
     )
     assert r.status_code == 200, r.text
     await client.post(URL, json=vk_answer(503, parents_stack=[501]))
-    async with sessionmaker() as s:
-        now = await s.get(Item, item.id)
-    assert now is not None and now.status == "in_progress"
+    assert await status_of(sessionmaker, item.id) == "in_progress"
     assert len(await items(sessionmaker)) == 1
 
 
@@ -114,22 +126,16 @@ async def test_someone_else_in_the_thread_writes_an_appeal_of_their_own(
     live, make_user, sessionmaker
 ):
     settings, client, _, _ = live
-    await connect(client, make_user)
-    await client.post(URL, json=event(comment_id=501))
-    item = await ask(client, settings, make_user, sessionmaker)
+    item = await vk_item_asked(client, settings, make_user, sessionmaker)
     await client.post(URL, json=vk_answer(502, from_id=888, reply_to_comment=9000))
     stored = await items(sessionmaker)
     assert [i.external_id for i in stored] == [item.external_id, f"{SETTLEMENT_PAGE}#502"]
-    async with sessionmaker() as s:
-        still = await s.get(Item, item.id)
-    assert still is not None and still.status == "awaiting_citizen"
+    assert await status_of(sessionmaker, item.id) == "awaiting_citizen"
 
 
 async def test_an_edit_of_a_joined_answer_is_recorded_on_the_item(live, make_user, sessionmaker):
     settings, client, _, _ = live
-    await connect(client, make_user)
-    await client.post(URL, json=event(comment_id=501))
-    item = await ask(client, settings, make_user, sessionmaker)
+    item = await vk_item_asked(client, settings, make_user, sessionmaker)
     await client.post(URL, json=vk_answer(502, parents_stack=[501]))
     edit = copy.deepcopy(vk_answer(502, parents_stack=[501]))
     edit["type"], edit["object"]["text"] = "wall_reply_edit", "Дом 14, у второго подъезда."
@@ -144,9 +150,7 @@ async def test_an_edit_of_a_joined_answer_is_recorded_on_the_item(live, make_use
 
 async def test_an_answer_to_a_finished_item_is_a_new_appeal(live, make_user, sessionmaker):
     settings, client, _, _ = live
-    await connect(client, make_user)
-    await client.post(URL, json=event(comment_id=501))
-    item = await ask(client, settings, make_user, sessionmaker)
+    item = await vk_item_asked(client, settings, make_user, sessionmaker)
     staff = await make_user("responder", item.authority_code)
     r = await client.post(
         f"/api/v1/items/{item.id}/reply", headers=staff, json={"text": "Сделано", "final": True}
@@ -225,18 +229,14 @@ async def test_ingest_api_answer_from_another_author_or_page_is_a_new_item(
 async def test_our_comment_id_counts_only_on_its_own_wall(live, make_user, sessionmaker):
     """VK numbers comments per wall: comment 9000 on another community's wall is not ours."""
     settings, client, _, _ = live
-    await connect(client, make_user)
-    await client.post(URL, json=event(comment_id=501))
-    item = await ask(client, settings, make_user, sessionmaker)
+    item = await vk_item_asked(client, settings, make_user, sessionmaker)
     svc = await make_user("service", "op_tsur")
     elsewhere = comment(
         page_id="vk:club_gov_altai", reply_to="9000", author={"id": "777", "name": "Мария"}
     )
     r = await client.post(INGEST, json=elsewhere, headers=svc)
     assert r.status_code == 202 and r.json()["joined"] is False, r.text
-    async with sessionmaker() as s:
-        still = await s.get(Item, item.id)
-    assert still is not None and still.status == "awaiting_citizen"
+    assert await status_of(sessionmaker, item.id) == "awaiting_citizen"
 
 
 async def test_a_follow_up_to_an_item_not_yet_routed_is_its_own_appeal(
@@ -322,9 +322,7 @@ async def test_the_comment_replied_to_decides_over_a_later_thread_top(
     """Our question (9000) was asked on item 501; the same author's newer item 600 is the top
     of the thread the answer names too. The question's item gets the answer."""
     settings, client, _, _ = live
-    await connect(client, make_user)
-    await client.post(URL, json=event(comment_id=501))
-    asked = await ask(client, settings, make_user, sessionmaker)
+    asked = await vk_item_asked(client, settings, make_user, sessionmaker)
     await client.post(URL, json=event(comment_id=600, event_id="e600", text="Яма у магазина"))
     await run_worker_burst(settings)
     await client.post(URL, json=vk_answer(602, reply_to_comment=9000, parents_stack=[600]))
@@ -333,9 +331,7 @@ async def test_the_comment_replied_to_decides_over_a_later_thread_top(
 
 async def test_an_edited_answer_answers_the_next_question(live, make_user, sessionmaker):
     settings, client, _, _ = live
-    await connect(client, make_user)
-    await client.post(URL, json=event(comment_id=501))
-    item = await ask(client, settings, make_user, sessionmaker)
+    item = await vk_item_asked(client, settings, make_user, sessionmaker)
     await client.post(URL, json=vk_answer(502, reply_to_comment=9000))
     staff = await make_user("responder", item.authority_code)
     r = await client.post(
@@ -345,9 +341,7 @@ async def test_an_edited_answer_answers_the_next_question(live, make_user, sessi
     edit = vk_answer(502, reply_to_comment=9000)
     edit["type"], edit["object"]["text"] = "wall_reply_edit", "Дом 12, второй подъезд."
     assert (await client.post(URL, json=edit)).text == "ok"
-    async with sessionmaker() as s:
-        now = await s.get(Item, item.id)
-    assert now is not None and now.status == "in_progress"
+    assert await status_of(sessionmaker, item.id) == "in_progress"
     replies = [e for e in await events(sessionmaker, item.id) if e.kind == "citizen_reply"]
     assert [e.data["text"] for e in replies] == [ANSWER_TEXT, "Дом 12, второй подъезд."]
 
@@ -366,9 +360,7 @@ def deleted(comment_id: int, event_id: str, **who: Any) -> dict[str, Any]:
 async def test_a_deleted_comment_is_recorded_once_on_its_item(live, make_user, sessionmaker):
     """`wall_reply_delete` names the deleter as `deleter_id` (SDKs) or `user_id` (VK's schema)."""
     settings, client, _, _ = live
-    await connect(client, make_user)
-    await client.post(URL, json=event(comment_id=501))
-    item = await ask(client, settings, make_user, sessionmaker)
+    item = await vk_item_asked(client, settings, make_user, sessionmaker)
     await client.post(URL, json=vk_answer(502, reply_to_comment=9000))
     await client.post(URL, json=event(comment_id=503, event_id="e503", from_id=888))
     for body in (
@@ -391,6 +383,4 @@ async def test_a_deleted_comment_is_recorded_once_on_its_item(live, make_user, s
     ]
     [neighbour] = [i for i in await items(sessionmaker) if i.id != item.id]
     assert await deletions(neighbour.id) == [("channel", False, f"{SETTLEMENT_PAGE}#503")]
-    async with sessionmaker() as s:
-        now = await s.get(Item, item.id)
-    assert now is not None and now.status == "in_progress"  # the appeal is still answered
+    assert await status_of(sessionmaker, item.id) == "in_progress"  # the appeal is still answered
