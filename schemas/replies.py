@@ -36,3 +36,20 @@ class ReplyDelivery(SQLModel, table=True):
     # What the channel calls the sent reply (VK comment id, platform answer id).
     external_ref: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReplyPart(SQLModel, table=True):
+    """A further message of a reply the channel made us split (Telegram's 4,096 characters):
+    the citizen may answer any part, and the thread joins the answer by it."""
+
+    __tablename__ = "reply_part"
+    __table_args__ = (
+        UniqueConstraint("delivery_id", "external_ref"),
+        Index("ix_reply_part_ref", "kind", "external_ref"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="reply_delivery.id")
+    # The delivery's kind again, so the thread's lookup needs no join.
+    kind: str = Field(max_length=16)
+    external_ref: str = Field(max_length=100)

@@ -32,6 +32,7 @@ from tests.fake_channels import TELEGRAM_BOT, TELEGRAM_WEBHOOK_SECRET, fake_chan
 
 MUTABLE_TABLES = (
     "item_message",
+    "reply_part",
     "reply_delivery",
     "alert_delivery",
     "alert",

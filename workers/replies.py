@@ -42,7 +42,7 @@ async def deliver(ctx: WorkerContext, delivery_id: int) -> str:
     outcome = sent.outcome
     async with job_uow(ctx) as uow:
         retry_at = await deliveries.record_outcome(
-            uow.session, delivery_id, outcome, utcnow(), sent.external_ref
+            uow.session, delivery_id, outcome, utcnow(), sent.external_ref, sent.more_refs
         )
         if retry_at is not None:
             job_id = reply_job_id(delivery_id, outgoing.attempt)

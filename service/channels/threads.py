@@ -19,7 +19,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.items import OPEN_STATUSES, Channel, Contact, Item, ItemEvent, ItemMessage, Status
-from schemas.replies import ReplyDelivery
+from schemas.replies import ReplyDelivery, ReplyPart
 from service.config import Settings
 from service.db import UnitOfWork
 from service.items import transitions
@@ -92,15 +92,21 @@ async def _item_answered(
     joined = select(ItemMessage.item_id).where(
         ItemMessage.channel == new.channel, col(ItemMessage.external_id).in_(external)
     )
+    kind = REPLY_KIND.get(new.network or "", "")
     ours = select(ReplyDelivery.item_id).where(
-        ReplyDelivery.kind == REPLY_KIND.get(new.network or "", ""),
-        col(ReplyDelivery.external_ref).in_(ids),
+        ReplyDelivery.kind == kind, col(ReplyDelivery.external_ref).in_(ids)
+    )
+    # A later message of a reply the channel made us split.
+    our_parts = (
+        select(ReplyDelivery.item_id)
+        .join(ReplyPart, col(ReplyPart.delivery_id) == ReplyDelivery.id)
+        .where(ReplyPart.kind == kind, col(ReplyPart.external_ref).in_(ids))
     )
     stmt = (
         select(Item)
         .join(Contact, col(Contact.item_id) == Item.id)
         .where(
-            col(Item.id).in_(own.union(joined, ours).subquery().select()),
+            col(Item.id).in_(own.union(joined, ours, our_parts).subquery().select()),
             Item.page_id == new.page_id,
             Item.network == new.network,
             col(Item.status).in_(JOINABLE),

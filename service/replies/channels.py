@@ -44,6 +44,8 @@ VK_RETRYABLE = frozenset({1, 6, 9, 10, 29, 223})
 class Sent:
     outcome: DeliveryOutcome
     external_ref: str | None = None
+    # The ids of the further messages when the channel made us split the reply.
+    more_refs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -208,7 +210,7 @@ async def _send_parts(
     client: httpx.AsyncClient, bot: TelegramBot, target: TelegramTarget, parts: list[str]
 ) -> Sent:
     url, token = f"{bot.api_base.rstrip('/')}/bot{bot.token}/sendMessage", bot.token
-    first_ref: str | None = None
+    refs: list[str] = []
     outcome = DeliveryOutcome(ok=False)
     for n, part in enumerate(parts):
         if n and bot.pacer is not None:
@@ -235,6 +237,6 @@ async def _send_parts(
             return Sent(outcome)
         body = _json(r)
         result = body.get("result") if isinstance(body, dict) else None
-        if first_ref is None and isinstance(result, dict):
-            first_ref = str(result.get("message_id"))
-    return Sent(outcome, first_ref)
+        if isinstance(result, dict) and result.get("message_id") is not None:
+            refs.append(str(result["message_id"]))
+    return Sent(outcome, refs[0] if refs else None, tuple(refs[1:]))

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -26,7 +27,7 @@ from schemas.catalog import Authority
 from schemas.channels import TelegramChat, VkGroup
 from schemas.items import Channel, Contact, Item, ItemEvent
 from schemas.jobs import DELIVER_REPLY, reply_job_id
-from schemas.replies import ReplyDelivery
+from schemas.replies import ReplyDelivery, ReplyPart
 from service import outbox
 from service.alerts.backoff import next_attempt_delay
 from service.alerts.outcome import DeliveryOutcome
@@ -241,6 +242,7 @@ async def record_outcome(
     outcome: DeliveryOutcome,
     now: dt.datetime,
     external_ref: str | None = None,
+    more_refs: Sequence[str] = (),
 ) -> dt.datetime | None:
     """Store the attempt; the moment of the next one, or None when sent or given up."""
     delivery = await session.get(ReplyDelivery, delivery_id, with_for_update=True)
@@ -250,6 +252,11 @@ async def record_outcome(
     delivery.lease_until = None
     retry_at = None
     if outcome.ok:
+        if delivery.status != "sent":  # a job run twice records its parts once
+            session.add_all(
+                ReplyPart(delivery_id=delivery_id, kind=delivery.kind, external_ref=ref)
+                for ref in dict.fromkeys(more_refs)
+            )
         delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
         delivery.external_ref = external_ref
     else:

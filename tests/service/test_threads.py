@@ -18,6 +18,7 @@ import pytest
 from sqlmodel import select
 
 from schemas.items import Item, ItemEvent, ItemMessage
+from schemas.replies import ReplyPart
 from tests.builders import SETTLEMENT_PAGE, comment, run_worker_burst
 from tests.service.test_vk_callback import URL, event
 from tests.workers.test_reply_channels import connect, deliveries
@@ -38,13 +39,19 @@ async def events(sessionmaker: Any, item_id: uuid.UUID) -> list[ItemEvent]:
         return list((await s.exec(stmt)).all())
 
 
-async def ask(client: httpx.AsyncClient, settings: Any, make_user: Any, sessionmaker: Any) -> Item:
+async def ask(
+    client: httpx.AsyncClient,
+    settings: Any,
+    make_user: Any,
+    sessionmaker: Any,
+    question: str = QUESTION,
+) -> Item:
     """Route the one item, then its responder claims it and asks the citizen; the worker posts
     the question into the thread."""
     await run_worker_burst(settings)
     [item] = await items(sessionmaker)
     staff = await make_user("responder", item.authority_code)
-    for action, body in (("claim", None), ("request-info", {"question": QUESTION})):
+    for action, body in (("claim", None), ("request-info", {"question": question})):
         r = await client.post(f"/api/v1/items/{item.id}/{action}", headers=staff, json=body)
         assert r.status_code == 200, r.text
     await run_worker_burst(settings)
@@ -177,6 +184,34 @@ async def test_telegram_reply_to_the_bots_question_resumes_the_item(
     assert r.json()["outcome"] == "joined"
     r = await client.post(tg.URL, json=answer, headers=tg.HEADERS)
     assert r.json()["outcome"] == "duplicate"
+    assert len(await items(sessionmaker)) == 1
+    await assert_resumed(sessionmaker, item)
+
+
+async def test_an_answer_to_any_part_of_a_split_telegram_question_joins(
+    tg_live, make_user, sessionmaker
+):
+    """A question over Telegram's 4,096 characters goes out as two messages; the citizen may
+    answer the second, and that must find the item as the first would."""
+    from tests.service import test_telegram_webhook as tg
+
+    settings, client, bot_api = tg_live
+    await tg.connect(client, make_user)
+    await client.post(tg.URL, json=tg.update(message_id=801), headers=tg.HEADERS)
+    long_question = "\n\n".join(["Уточните, пожалуйста, адрес и номер дома. " * 50] * 2)
+    assert len(long_question) > 4096
+    item = await ask(client, settings, make_user, sessionmaker, question=long_question)
+    parts = [path for path, _, _ in bot_api.requests if path.endswith("/sendMessage")]
+    assert len(parts) == 2
+    [delivery] = await deliveries(sessionmaker, item.id)
+    async with sessionmaker() as s:
+        more = (await s.exec(select(ReplyPart).where(ReplyPart.delivery_id == delivery.id))).all()
+    assert [p.external_ref for p in more] == [str(int(delivery.external_ref or 0) + 1)]
+    second = {"message_id": int(more[0].external_ref), "chat": {"id": tg.GROUP}}
+    second["from"] = {"id": 1, "is_bot": True, "first_name": "ЦУР"}
+    answer = tg.update(2, message_id=802, text=ANSWER_TEXT, reply_to_message=second)
+    r = await client.post(tg.URL, json=answer, headers=tg.HEADERS)
+    assert r.json()["outcome"] == "joined"
     assert len(await items(sessionmaker)) == 1
     await assert_resumed(sessionmaker, item)
 
