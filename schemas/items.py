@@ -116,6 +116,9 @@ class Item(SQLModel, table=True):
     decision: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONType))
     status: str = Field(default=Status.new, max_length=24)
     assignee_id: int | None = Field(default=None, foreign_key="app_user.id")
+    # The main item of the same problem, when this one is linked to it as an incident: the
+    # main's final answer answers this one too (service/items/linking.py).
+    main_item_id: uuid.UUID | None = Field(default=None, foreign_key="item.id", index=True)
     redirect_count: int = 0
     received_at: datetime = _dt(default_factory=utcnow)
     source_created_at: datetime | None = _dt(default=None)

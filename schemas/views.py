@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, StrictBool
 
-from schemas.common import SafeText, StrictModel
+from schemas.common import OptionalSafeText, SafeText, StrictModel
 
 
 class MaskedContact(BaseModel):
@@ -34,6 +34,8 @@ class ItemSummary(BaseModel):
     resolution_due_at: datetime | None
     # The citizen's last answer, thread note or edit (None: nothing since the appeal itself).
     citizen_wrote_at: datetime | None = None
+    # Linked to this main item of the same problem: its final answer answers this one too.
+    main_item_id: uuid.UUID | None = None
 
 
 class ItemRead(ItemSummary):
@@ -90,3 +92,23 @@ class EmptyIn(StrictModel):
 
 class RevealIn(StrictModel):
     reason: SafeText = Field(min_length=3, max_length=500)
+
+
+class LinkIn(StrictModel):
+    main_id: uuid.UUID
+    note: OptionalSafeText = Field(default=None, max_length=500)
+
+
+class UnlinkIn(StrictModel):
+    note: OptionalSafeText = Field(default=None, max_length=500)
+
+
+class SimilarItem(BaseModel):
+    """A candidate main item (or incident) for the item asked about."""
+
+    item: ItemSummary
+    # 0–1: mostly the texts' likeness, plus the same category and the same place.
+    score: float
+    text_similarity: float
+    same_category: bool
+    same_place: bool

@@ -11,7 +11,7 @@ from schemas.items import Item, ItemEvent, Status
 from schemas.users import Role, User
 from service.db import UnitOfWork
 from service.errors import Conflict, Unprocessable
-from service.items import transitions
+from service.items import linking, transitions
 from service.items.events import actor_of, record
 from service.replies import deliveries as replies
 from service.routing.service import record_example
@@ -40,7 +40,9 @@ async def reply(
     text: str,
     final: bool,
     channels: replies.ReplyChannels | None = None,
+    main: Item | None = None,
 ) -> Item:
+    """`main`: the item whose final reply this is a copy of (the item is linked to it)."""
     target = transitions.check("final_reply" if final else "reply", item.status)
     if item.first_responded_at is None:
         item.first_responded_at = sla.now
@@ -58,9 +60,16 @@ async def reply(
         public=True,
         text=text,
         final=final,
+        **({"via_main_item": str(main.id)} if main is not None else {}),
     )
     # Back to the citizen's channels too (VK, platform, e-mail), with retries by the worker.
     await replies.plan(uow, item, event, channels or replies.ReplyChannels())
+    if final and main is None:
+        for linked in await linking.incidents(uow.session, item.id):
+            if linked.status in transitions.TRANSITIONS["final_reply"][0]:
+                await reply(
+                    uow, linked, user, sla, text=text, final=True, channels=channels, main=item
+                )
     return item
 
 
@@ -130,7 +139,25 @@ async def redirect(
         reason=reason,
         bounce=bounce is not None,
     )
+    await _carry_incidents(uow, item, user, sla, reason)
     return item
+
+
+async def _carry_incidents(
+    uow: UnitOfWork, main: Item, user: User, sla: SlaContext, reason: str
+) -> None:
+    """The items linked to a redirected main item follow it (one problem, one authority); one
+    that its own history sends elsewhere (a bounce) is released."""
+    for linked in await linking.incidents(uow.session, main.id):
+        if linked.authority_code == main.authority_code:
+            continue
+        if linked.status in transitions.TRANSITIONS["redirect"][0]:
+            assert main.authority_code is not None
+            await redirect(
+                uow, linked, user, sla, authority_code=main.authority_code, reason=reason
+            )
+        if linked.authority_code != main.authority_code:
+            await linking.detach(uow, linked, actor_of(user), reason="the main item went elsewhere")
 
 
 async def request_info(
@@ -169,6 +196,8 @@ async def resolve(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> I
     target = transitions.check("resolve", item.status)
     item.closed_at = sla.now
     hooks.on_stop_all(uow, item, sla)
+    if item.answered_at is None:
+        await linking.release(uow, item, actor_of(user), "the main item was closed unanswered")
     record(uow.session, item, "resolved", actor=actor_of(user), to_status=target)
     return item
 
@@ -179,6 +208,7 @@ async def reject(
     target = transitions.check("reject", item.status)
     item.closed_at = sla.now
     hooks.on_stop_all(uow, item, sla)
+    await linking.release(uow, item, actor_of(user), "the main item was rejected")
     record(uow.session, item, "rejected", actor=actor_of(user), to_status=target, reason=reason)
     return item
 

@@ -30,6 +30,7 @@ class QueueFilter:
     authority_code: str | None = None
     limit: int = 50
     cursor: str | None = None
+    linked: bool | None = None
 
 
 def encode_cursor(item: Item) -> str:
@@ -69,6 +70,9 @@ def _conditions(f: QueueFilter, scope: set[str] | None) -> list[Any]:
         conds.append(Item.priority == f.priority)
     if f.due_before is not None:
         conds.append(col(Item.next_due_at) <= f.due_before)
+    if f.linked is not None:
+        linked = col(Item.main_item_id)
+        conds.append(linked.is_not(None) if f.linked else linked.is_(None))
     if f.cursor is not None:
         due, last_id = decode_cursor(f.cursor)
         conds.append(

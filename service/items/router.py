@@ -13,15 +13,18 @@ from schemas.views import (
     EventRead,
     ItemRead,
     ItemSummary,
+    LinkIn,
     MaskedContact,
     RedirectIn,
     RejectIn,
     ReplyIn,
     RequestInfoIn,
     RevealIn,
+    SimilarItem,
+    UnlinkIn,
 )
 from service.deps import SettingsDep, StaffUser, SupervisorUser, UowDep
-from service.items import actions, privacy, views
+from service.items import actions, linking, privacy, views
 from service.items.dependencies import ItemDep, LockedItemDep
 from service.items.queue import QueueFilter, list_queue
 from service.replies.deliveries import ReplyChannels
@@ -40,11 +43,16 @@ async def get_queue(
     priority: str | None = None,
     due_before: QueryMoment | None = None,
     authority_code: str | None = None,
+    linked: Annotated[
+        bool | None, Query(description="true: only items linked to a main item; false: none")
+    ] = None,
     cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ItemSummary]:
     statuses = [s.value for s in status] if status else None
-    f = QueueFilter(statuses, category, priority, due_before, authority_code, limit, cursor)
+    f = QueueFilter(
+        statuses, category, priority, due_before, authority_code, limit, cursor, linked=linked
+    )
     items, next_cursor = await list_queue(uow.session, user, f)
     return Page(items=[views.summary(i) for i in items], next_cursor=next_cursor)
 
@@ -144,3 +152,45 @@ async def reveal_contact(
     contact = await privacy.reveal(uow.session, item, user, body.reason)
     await uow.commit()
     return contact
+
+
+@router.post("/items/{item_id}/link", response_model=ItemRead, responses=ERRORS)
+async def link(item: ItemDep, body: LinkIn, uow: UowDep, user: StaffUser) -> ItemRead:
+    """Link the item to the main item of the same problem: the main's final reply answers it."""
+    item = await linking.link(uow, item, user, body.main_id, body.note)
+    await uow.commit()
+    return await views.detail(uow.session, item)
+
+
+@router.post("/items/{item_id}/unlink", response_model=ItemRead, responses=ERRORS)
+async def unlink(
+    item: LockedItemDep, uow: UowDep, user: StaffUser, body: UnlinkIn | None = None
+) -> ItemRead:
+    await linking.unlink(uow, item, user, body.note if body else None)
+    await uow.commit()
+    return await views.detail(uow.session, item)
+
+
+@router.get("/items/{item_id}/linked", response_model=list[ItemSummary], responses=ERRORS)
+async def get_linked(item: ItemDep, uow: UowDep, user: StaffUser) -> list[ItemSummary]:
+    """The items linked to this main item, open or not, oldest first."""
+    return [views.summary(i) for i in await linking.linked_items(uow.session, item, user)]
+
+
+@router.get("/items/{item_id}/similar", response_model=list[SimilarItem], responses=ERRORS)
+async def get_similar(
+    item: ItemDep, uow: UowDep, limit: Annotated[int, Query(ge=1, le=50)] = 10
+) -> list[SimilarItem]:
+    """Open items of the same authority from the month around this one, most alike first:
+    candidates to link it to, or to link to it."""
+    found = await linking.similar(uow.session, item, limit)
+    return [
+        SimilarItem(
+            item=views.summary(s.item),
+            score=s.score,
+            text_similarity=s.text_similarity,
+            same_category=s.same_category,
+            same_place=s.same_place,
+        )
+        for s in found
+    ]

@@ -15,6 +15,7 @@ from schemas.items import Item, Status
 from schemas.jobs import DELIVER_ALERT, SLA_CHECK, deliver_job_id, sla_check_job_id
 from schemas.sla import Alert, AlertDelivery, AlertEndpoint
 from service.db import UnitOfWork
+from service.items import linking
 from service.items.events import record
 from service.replies.deliveries import ReplyChannels
 from service.replies.deliveries import plan as plan_replies
@@ -104,6 +105,7 @@ async def _auto_close(
     for name in engine.open_clocks(item):
         engine.stop(item, name, now, registry)
     item.closed_at = now
+    await linking.release(uow, item, "sla", "the main item was closed for no reply")
     event = record(
         uow.session,
         item,
