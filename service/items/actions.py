@@ -144,19 +144,26 @@ async def redirect(
 
 
 async def _carry_incidents(
-    uow: UnitOfWork, main: Item, user: User, sla: SlaContext, reason: str
+    uow: UnitOfWork,
+    main: Item,
+    user: User,
+    sla: SlaContext,
+    reason: str,
+    category: str | None = None,
 ) -> None:
-    """The items linked to a redirected main item follow it (one problem, one authority); one
-    that its own history sends elsewhere (a bounce) is released."""
+    """The items linked to a redirected or placed main item follow it (one problem, one
+    authority): triage items are placed as it was, others redirected; one that its own history
+    sends elsewhere (a bounce) is released."""
+    target = main.authority_code
+    assert target is not None
     for linked in await linking.incidents(uow.session, main.id):
-        if linked.authority_code == main.authority_code:
+        if linked.authority_code == target:
             continue
-        if linked.status in transitions.TRANSITIONS["redirect"][0]:
-            assert main.authority_code is not None
-            await redirect(
-                uow, linked, user, sla, authority_code=main.authority_code, reason=reason
-            )
-        if linked.authority_code != main.authority_code:
+        if linked.status == Status.triage:  # with the category the operator chose, if any
+            await assign(uow, linked, user, sla, authority_code=target, category=category)
+        elif linked.status in transitions.TRANSITIONS["redirect"][0]:
+            await redirect(uow, linked, user, sla, authority_code=target, reason=reason)
+        if linked.authority_code != target:
             await linking.detach(uow, linked, actor_of(user), reason="the main item went elsewhere")
 
 
@@ -196,8 +203,8 @@ async def resolve(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> I
     target = transitions.check("resolve", item.status)
     item.closed_at = sla.now
     hooks.on_stop_all(uow, item, sla)
-    if item.answered_at is None:
-        await linking.release(uow, item, actor_of(user), "the main item was closed unanswered")
+    # Its final reply answered the open linked items; any still open were not answered by it.
+    await linking.release(uow, item, actor_of(user), "the main item was closed")
     record(uow.session, item, "resolved", actor=actor_of(user), to_status=target)
     return item
 
@@ -265,4 +272,5 @@ async def assign(
         to_authority=authority_code,
         category=item.category,
     )
+    await _carry_incidents(uow, item, user, sla, "placed with the main item", category)
     return item

@@ -233,3 +233,52 @@ async def test_a_main_item_closed_for_no_reply_releases_its_items(
         "sla",
         "the main item was closed for no reply",
     )
+
+
+async def test_triage_items_linked_to_a_triage_main_are_placed_with_it(client, settings, make_user):
+    """The ЦУР links the unplaceable reports of one problem and places the main one: the
+    others go to the same authority with the same category."""
+    main, other = await reports(
+        client,
+        settings,
+        "Помогите разобраться, уже месяц никто не отвечает по нашему вопросу",
+        "Прошу принять меры по нашей проблеме, сколько можно ждать",
+    )
+    operator = await make_user("operator", "op_tsur")
+    r = await act(client, other["id"], "link", operator, {"main_id": main["id"]})
+    assert r.status_code == 200 and r.json()["status"] == "triage", r.text
+    r = await act(
+        client,
+        main["id"],
+        "assign",
+        operator,
+        {
+            "authority_code": SETTLEMENT,
+            "category": "blag_lighting",
+        },
+    )
+    assert r.status_code == 200, r.text
+    r = await client.get(f"/api/v1/items/{other['id']}", headers=operator)
+    placed = r.json()
+    assert (placed["status"], placed["authority_code"], placed["category"]) == (
+        "routed",
+        SETTLEMENT,
+        "blag_lighting",
+    )
+    assert placed["main_item_id"] == main["id"] and placed["resolution_due_at"]
+
+
+async def test_a_main_resolved_with_or_without_an_answer(client, settings, make_user):
+    """Resolved unanswered, the main item releases its items; resolved after its final reply,
+    they were answered and stay linked."""
+    main, other, staff = await linked_pair(client, settings, make_user)
+    await act(client, main["id"], "claim", staff)
+    assert (await act(client, main["id"], "resolve", staff)).status_code == 200
+    r = await client.get(f"/api/v1/items/{other['id']}", headers=staff)
+    assert (r.json()["main_item_id"], r.json()["status"]) == (None, "routed")
+    second = (await reports(client, settings, "Не горит фонарь на Центральной, дом 15."))[0]
+    await act(client, second["id"], "link", staff, {"main_id": other["id"]})
+    await act(client, other["id"], "reply", staff, {"text": ANSWER, "final": True})
+    assert (await act(client, other["id"], "resolve", staff)).status_code == 200
+    r = await client.get(f"/api/v1/items/{second['id']}", headers=staff)
+    assert (r.json()["main_item_id"], r.json()["status"]) == (other["id"], "answered")
