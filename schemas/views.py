@@ -55,6 +55,8 @@ class ItemRead(ItemSummary):
     closed_at: datetime | None
     decision: dict[str, Any] | None
     contact: MaskedContact | None = None
+    # How many items are linked to this one as their main item (open or not).
+    linked_count: int = 0
 
 
 class EventRead(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlmodel import col, select
+from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.items import Contact, Item, ItemEvent
@@ -46,6 +46,8 @@ async def detail(session: AsyncSession, item: Item) -> ItemRead:
     contact = await session.get(Contact, item.id)
     read = ItemRead.model_validate(item, from_attributes=True)
     read.contact = masked(contact)
+    linked = select(func.count()).select_from(Item).where(Item.main_item_id == item.id)
+    read.linked_count = (await session.exec(linked)).one()
     return read
 
 

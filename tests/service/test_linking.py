@@ -65,6 +65,7 @@ async def test_the_main_items_final_reply_answers_its_linked_items(
     main, other, staff = await linked_pair(client, settings, make_user)
     r = await act(client, main["id"], "reply", staff, {"text": ANSWER, "final": True})
     assert r.status_code == 200 and r.json()["status"] == "answered"
+    assert r.json()["linked_count"] == 1
     r = await client.get(f"/api/v1/items/{other['id']}", headers=staff)
     assert r.json()["status"] == "answered" and r.json()["first_responded_at"]
     [reply] = [e for e in await history(sessionmaker, other["id"]) if e.kind == "reply"]
