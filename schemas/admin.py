@@ -42,6 +42,13 @@ class SlaPolicyIn(StrictModel):
         default_factory=lambda: ClockIn(duration=3, unit="calendar_days"),
         description="how long awaiting_citizen may pause the resolution clock",
     )
+    remind_at: float = Field(
+        default=0.67,
+        ge=0,
+        lt=1,
+        description="share of pause_limit after which an unanswered question is recalled to "
+        "the citizen on their channel (0: never)",
+    )
     escalation: list[EscalationStep] | None = Field(default=None, max_length=10)
     active: bool = True
 
@@ -56,6 +63,7 @@ class SlaPolicyRead(BaseModel):
     warn_at: float
     on_redirect: str
     pause_limit: ClockIn
+    remind_at: float
     escalation: list[dict[str, Any]]
     active: bool
     version: int

@@ -41,6 +41,8 @@ class SlaPolicy(SQLModel, table=True):
     on_redirect: str = Field(default="continue", max_length=16)
     pause_limit_duration: float = 3
     pause_limit_unit: str = Field(default="calendar_days", max_length=16)
+    # The share of the pause limit after which the citizen is reminded of the question (0: no).
+    remind_at: float = 0.67
     # [{"after": {"duration": 4, "unit": "hours"}, "to": "parent" | "tsur"}, ...]
     escalation: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSONType, nullable=False)

@@ -37,12 +37,13 @@ from service.replies.channels import PlatformTarget, TelegramTarget, VkTarget
 from service.widget.tokens import tracking_token
 
 EMAIL, VK_COMMENT, PLATFORM, TG_COMMENT = "email", "vk_comment", "platform", "tg_comment"
-# What goes back to the citizen: replies, the question of a request for information, and the
-# answer that closes an item whose question went unanswered.
+# What goes back to the citizen: replies, the question of a request for information, its
+# reminder, and the answer that closes an item whose question went unanswered.
 SUBJECTS = {
     "reply": "Ответ на ваше обращение",
     "request_info": "Уточнение по вашему обращению",
     "closed_no_reply": "Ваше обращение закрыто",
+    "pause_reminder": "Напоминание: ждём уточнений по вашему обращению",
 }
 DUE_BATCH = 500
 

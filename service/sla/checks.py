@@ -11,7 +11,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from schemas.catalog import Authority
-from schemas.items import Item, Status
+from schemas.items import Item, ItemEvent, Status
 from schemas.jobs import DELIVER_ALERT, SLA_CHECK, deliver_job_id, sla_check_job_id
 from schemas.sla import Alert, AlertDelivery, AlertEndpoint
 from service.db import UnitOfWork
@@ -28,6 +28,12 @@ TSUR = "op_tsur"
 CLOSE_AFTER_PAUSE = (
     "Мы не получили от вас уточнений в установленный срок, поэтому сообщение закрыто. "
     "Если проблема осталась, отправьте, пожалуйста, новое сообщение."
+)
+
+
+REMINDER = (
+    "Напоминаем: мы ждём вашего ответа на вопрос по обращению: «{question}». "
+    "Если ответа не будет до {until}, обращение будет закрыто."
 )
 
 
@@ -118,6 +124,31 @@ async def _auto_close(
     await plan_replies(uow, item, event, channels)  # told where they wrote, like a reply
 
 
+async def _remind(
+    uow: UnitOfWork,
+    item: Item,
+    expiry: dt.datetime,
+    registry: CalendarRegistry,
+    channels: ReplyChannels,
+) -> None:
+    """Part of the pause limit has gone by without the citizen's answer: the question is
+    recalled where they wrote, with the moment the item will be closed. A redirect pause
+    concerns no citizen: its reminder moment passes silently."""
+    if item.status == Status.awaiting_citizen:
+        stmt = (
+            select(ItemEvent.data)
+            .where(ItemEvent.item_id == item.id, ItemEvent.kind == "request_info")
+            .order_by(col(ItemEvent.id).desc())
+            .limit(1)
+        )
+        asked = (await uow.session.exec(stmt)).first() or {}
+        until = expiry.astimezone(getattr(engine.calendar_of(item, registry), "tz", dt.UTC))
+        text = REMINDER.format(question=asked.get("text", ""), until=f"{until:%d.%m.%Y %H:%M}")
+        event = record(uow.session, item, "pause_reminder", actor="sla", public=True, text=text)
+        await plan_replies(uow, item, event, channels)
+    engine.mark_reminded(item, registry)
+
+
 async def _end_pause(
     uow: UnitOfWork,
     item: Item,
@@ -152,6 +183,9 @@ async def check_item(
     expiry = engine.pause_expiry(item, registry)
     if expiry is not None and expiry <= now:
         await _end_pause(uow, item, expiry, now, registry, channels or ReplyChannels())
+    reminder = engine.pause_reminder(item, registry)
+    if expiry is not None and reminder is not None and reminder <= now:
+        await _remind(uow, item, expiry, registry, channels or ReplyChannels())
     for lv in sorted(engine.pending_levels(item, registry), key=lambda lv: lv.at):
         if lv.at > now:
             continue

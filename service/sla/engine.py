@@ -19,6 +19,8 @@ from service.sla.policies import PolicySnapshot
 from service.sla.registry import CalendarRegistry
 
 CLOCKS = ("first_response", "resolution")
+# The share of the pause limit after which an unanswered question is recalled to the citizen.
+DEFAULT_REMIND_AT = 0.67
 
 
 @dataclass(frozen=True)
@@ -120,16 +122,46 @@ def pause(
     sync(item, registry)
 
 
+def _pause_started(item: Item) -> dt.datetime | None:
+    assert item.sla is not None
+    started = [_t(c["paused_at"]) for c in item.sla["clocks"].values() if c["paused_at"]]
+    return min((t for t in started if t is not None), default=None)
+
+
 def pause_expiry(item: Item, registry: CalendarRegistry) -> dt.datetime | None:
     """When the running pause reaches the policy's limit (every pause is bounded by it)."""
     if item.sla is None:
         return None
-    started = [_t(c["paused_at"]) for c in item.sla["clocks"].values() if c["paused_at"]]
-    paused = min((t for t in started if t is not None), default=None)
+    paused = _pause_started(item)
     if paused is None:
         return None
     limit = item.sla["pause_limit"]
     return compute_deadline(paused, limit["duration"], limit["unit"], calendar_of(item, registry))
+
+
+def pause_reminder(item: Item, registry: CalendarRegistry) -> dt.datetime | None:
+    """When the citizen is reminded of an unanswered question: at the policy's share of the
+    pause limit (`remind_at`; 0 turns it off), once per pause."""
+    if item.sla is None:
+        return None
+    share = float(item.sla.get("remind_at", DEFAULT_REMIND_AT))
+    paused, expiry = _pause_started(item), pause_expiry(item, registry)
+    if not share or paused is None or expiry is None:
+        return None
+    if item.sla.get("reminded_for") == _iso(paused):
+        return None
+    return paused + (expiry - paused) * share
+
+
+def mark_reminded(item: Item, registry: CalendarRegistry) -> None:
+    """The running pause has had its reminder (or needed none: a redirect pause)."""
+    paused = _pause_started(item) if item.sla is not None else None
+    if paused is None:
+        return
+    sla = _edit(item)
+    sla["reminded_for"] = _iso(paused)
+    item.sla = sla
+    sync(item, registry)
 
 
 def resume(item: Item, now: dt.datetime, registry: CalendarRegistry) -> None:
@@ -260,7 +292,7 @@ def sync(item: Item, registry: CalendarRegistry) -> None:
     item.resolution_due_at = _t(clocks["resolution"]["due_at"])
     refresh_next_due(item)
     moments = [lv.at for lv in pending_levels(item, registry)]
-    expiry = pause_expiry(item, registry)
-    if expiry is not None:
-        moments.append(expiry)
+    for moment in (pause_expiry(item, registry), pause_reminder(item, registry)):
+        if moment is not None:
+            moments.append(moment)
     item.sla_next_check_at = min(moments) if moments else None

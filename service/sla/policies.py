@@ -38,6 +38,7 @@ class PolicySnapshot:
     warn_at: float = 0.75
     on_redirect: str = "continue"
     pause_limit: ClockDef = field(default_factory=lambda: ClockDef(3, "calendar_days"))
+    remind_at: float = 0.67
     escalation: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_ESCALATION))
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,6 +75,7 @@ def snapshot_of(policy: SlaPolicy) -> PolicySnapshot:
         warn_at=policy.warn_at,
         on_redirect=policy.on_redirect,
         pause_limit=ClockDef(policy.pause_limit_duration, policy.pause_limit_unit),
+        remind_at=policy.remind_at,
         escalation=list(policy.escalation) if policy.escalation else list(DEFAULT_ESCALATION),
     )
 

@@ -53,6 +53,7 @@ def policy_read(p: SlaPolicy) -> SlaPolicyRead:
             "warn_at": p.warn_at,
             "on_redirect": p.on_redirect,
             "pause_limit": {"duration": p.pause_limit_duration, "unit": p.pause_limit_unit},
+            "remind_at": p.remind_at,
             "escalation": p.escalation,
             "active": p.active,
             "version": p.version,
@@ -107,6 +108,7 @@ def _apply(policy: SlaPolicy, body: SlaPolicyIn) -> None:
     policy.warn_at, policy.on_redirect = body.warn_at, body.on_redirect
     policy.pause_limit_duration = body.pause_limit.duration
     policy.pause_limit_unit = body.pause_limit.unit
+    policy.remind_at = body.remind_at
     steps = body.escalation
     policy.escalation = (
         [s.model_dump() for s in steps] if steps is not None else list(DEFAULT_ESCALATION)

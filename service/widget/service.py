@@ -22,7 +22,14 @@ from service.sla import hooks
 from service.sla.hooks import SlaContext
 from service.widget.tokens import check_tracking_token, tracking_token
 
-PUBLIC_EVENT_KINDS = ("reply", "request_info", "citizen_reply", "closed_no_reply", "linked")
+PUBLIC_EVENT_KINDS = (
+    "reply",
+    "request_info",
+    "pause_reminder",
+    "citizen_reply",
+    "closed_no_reply",
+    "linked",
+)
 
 
 def accepted(item_id: uuid.UUID, secret: bytes, base_url: str) -> WidgetReportAccepted:
