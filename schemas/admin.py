@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from schemas.common import StrictModel
+from schemas.common import OptionalSafeId, StrictModel
 
 Unit = Literal["minutes", "hours", "working_hours", "working_days", "calendar_days"]
 AlertLevel = Literal["warning", "breach", "escalation"]
@@ -140,7 +140,7 @@ class RoutingOverrideIn(StrictModel):
     target_authority_code: str = Field(min_length=1, max_length=64)
     category_code: str | None = Field(default=None, max_length=64)
     place: str | None = Field(default=None, max_length=200)
-    text_pattern: str | None = Field(
+    text_pattern: OptionalSafeId = Field(
         default=None, max_length=500, description="case-insensitive regex, ё read as е"
     )
     priority: int = Field(default=0, ge=-1000, le=1000)

@@ -11,7 +11,7 @@ from sqlmodel import Field as SqlField
 from sqlmodel import SQLModel
 
 from schemas.base import UTCDateTime, utcnow
-from schemas.common import StrictModel
+from schemas.common import OptionalSafeId, OptionalSafeText, SafeId, StrictModel
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
@@ -32,11 +32,11 @@ class VkGroup(SQLModel, table=True):
 
 class VkGroupIn(StrictModel):
     group_id: int = Field(gt=0, le=INT64_MAX)
-    page_id: str = Field(min_length=1, max_length=200)
-    confirmation: str = Field(min_length=1, max_length=100)
+    page_id: SafeId = Field(min_length=1, max_length=200)
+    confirmation: SafeId = Field(min_length=1, max_length=100)
     # Required: without it anyone who knows the community id could post events as VK.
-    secret: str = Field(min_length=8, max_length=100)
-    access_token: str | None = Field(default=None, min_length=16, max_length=300)
+    secret: SafeId = Field(min_length=8, max_length=100)
+    access_token: OptionalSafeId = Field(default=None, min_length=16, max_length=300)
 
 
 class VkGroupRead(BaseModel):
@@ -121,9 +121,9 @@ class TelegramChatIn(StrictModel):
     chat_id: int = Field(
         ge=INT64_MIN, lt=0, description="the discussion group's id (groups are negative)"
     )
-    page_id: str = Field(min_length=4, max_length=200, pattern=r"^tg:\S+$")
+    page_id: SafeId = Field(min_length=4, max_length=200, pattern=r"^tg:\S+$")
     # To create the channel's page when the catalog has none (its owner routes by default).
-    title: str | None = Field(default=None, min_length=1, max_length=300)
+    title: OptionalSafeText = Field(default=None, min_length=1, max_length=300)
     authority_code: str | None = Field(default=None, min_length=1, max_length=100)
 
 

@@ -39,6 +39,26 @@ def _check_optional(value: str | None) -> str | None:
     return None if value is None else check_text(value)
 
 
+_CONTROLS = frozenset(map(chr, range(0x20))) | {"\x7f"}
+
+
+def check_id(value: str) -> str:
+    # An identifier from another system (a comment id, a page id, a secret): no control
+    # characters, valid Unicode. SQLite would store a NUL that PostgreSQL refuses; the two
+    # backends must answer the same 422.
+    if not _CONTROLS.isdisjoint(value):
+        raise ValueError("identifiers must not contain control characters (NUL, tab, newline)")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("identifiers must be valid Unicode (no lone surrogates)") from exc
+    return value
+
+
+def _check_optional_id(value: str | None) -> str | None:
+    return None if value is None else check_id(value)
+
+
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -68,6 +88,8 @@ def _in_region_if_naive(value: datetime) -> datetime:
 
 QueryMoment = Annotated[datetime, AfterValidator(_in_region_if_naive), AfterValidator(check_moment)]
 SafeText = Annotated[str, AfterValidator(check_text)]
+SafeId = Annotated[str, AfterValidator(check_id)]
+OptionalSafeId = Annotated[str | None, AfterValidator(_check_optional_id)]
 OptionalSafeText = Annotated[str | None, AfterValidator(_check_optional)]
 Latitude = Annotated[float, Field(ge=-90, le=90)]
 Longitude = Annotated[float, Field(ge=-180, le=180)]

@@ -7,23 +7,31 @@ from datetime import datetime
 
 from pydantic import BaseModel, EmailStr, Field
 
-from schemas.common import Location, Moment, OptionalSafeText, SafeText, StrictModel
+from schemas.common import (
+    Location,
+    Moment,
+    OptionalSafeId,
+    OptionalSafeText,
+    SafeId,
+    SafeText,
+    StrictModel,
+)
 
 
 class CommentAuthor(StrictModel):
-    id: str | None = Field(default=None, max_length=100)
+    id: OptionalSafeId = Field(default=None, max_length=100)
     name: OptionalSafeText = Field(default=None, max_length=200)
 
 
 class CommentIn(StrictModel):
     network: str = Field(pattern=r"^(vk|ok|tg)$")
-    page_id: str = Field(min_length=1, max_length=200)
-    post_id: str = Field(min_length=1, max_length=100)
-    comment_id: str = Field(min_length=1, max_length=100)
+    page_id: SafeId = Field(min_length=1, max_length=200)
+    post_id: SafeId = Field(min_length=1, max_length=100)
+    comment_id: SafeId = Field(min_length=1, max_length=100)
     author: CommentAuthor | None = None
     text: SafeText = Field(min_length=1, max_length=10000)
     created_at: Moment | None = None
-    reply_to: str | None = Field(
+    reply_to: OptionalSafeId = Field(
         default=None,
         max_length=100,
         description="The id of the comment this one answers (a citizen's, or one we posted); "
@@ -32,14 +40,14 @@ class CommentIn(StrictModel):
 
 
 class PlatformAuthor(StrictModel):
-    id: str | None = Field(default=None, max_length=100)
+    id: OptionalSafeId = Field(default=None, max_length=100)
     name: OptionalSafeText = Field(default=None, max_length=200)
     email: EmailStr | None = Field(default=None, max_length=254)
     phone: str | None = Field(default=None, max_length=32, pattern=r"^\+?[0-9 ()\-]{5,32}$")
 
 
 class PlatformMessageIn(StrictModel):
-    external_id: str = Field(min_length=1, max_length=200)
+    external_id: SafeId = Field(min_length=1, max_length=200)
     category: str | None = Field(default=None, max_length=64)
     text: SafeText = Field(min_length=1, max_length=10000)
     address: OptionalSafeText = Field(default=None, max_length=500)
@@ -47,7 +55,7 @@ class PlatformMessageIn(StrictModel):
     created_at: Moment | None = None
     author: PlatformAuthor | None = None
     deadline: Moment | None = None
-    page_id: str | None = Field(default=None, max_length=200)
+    page_id: OptionalSafeId = Field(default=None, max_length=200)
 
 
 class IngestResult(BaseModel):

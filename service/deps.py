@@ -148,7 +148,7 @@ def _route_path(request: Request) -> str:
 async def _body_fields(request: Request) -> list[str]:
     try:
         body = json.loads(await request.body() or b"null")
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
         return []
     return sorted(str(k) for k in body) if isinstance(body, dict) else []
 

@@ -10,8 +10,10 @@ from typing import Any
 
 import structlog
 from prometheus_client import Counter, Histogram
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.errors import TooLarge, problem
@@ -179,6 +181,19 @@ class PageCORSMiddleware(CORSMiddleware):
             except Exception as exc:  # a preflight must not fail because the DB blinked
                 log.warning("cors.origins_unavailable", error=str(exc)[:200])
         await super().__call__(scope, receive, send)
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        """Starlette refuses in plain text; every error of this API is problem+json."""
+        response = super().preflight_response(request_headers)
+        if response.status_code < 400:
+            return response
+        detail = bytes(response.body).decode()
+        kept = {
+            k: v for k, v in response.headers.items() if k not in ("content-type", "content-length")
+        }
+        detail += ": the page's widget origins (allowed_origins) or the allowed methods and "
+        detail += "headers do not include this request"
+        return problem(response.status_code, "CORS preflight refused", detail, headers=kept)
 
     def is_allowed_origin(self, origin: str) -> bool:
         if super().is_allowed_origin(origin):

@@ -49,7 +49,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         if due.tzinfo is None or not EARLIEST <= due.astimezone(UTC) <= FAR_FUTURE:
             raise ValueError("cursor time out of range")
         return due, uuid.UUID(id_text)
-    except (ValueError, TypeError, OverflowError) as exc:
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise Unprocessable("cursor is not valid; use next_cursor from a previous page") from exc
 
 

@@ -46,7 +46,7 @@ async def get_queue(
     linked: Annotated[
         bool | None, Query(description="true: only items linked to a main item; false: none")
     ] = None,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ItemSummary]:
     statuses = [s.value for s in status] if status else None

@@ -61,7 +61,7 @@ def _compile(pattern: str) -> regex.Pattern[str]:
 def _pattern_problems(pattern: str) -> list[str]:
     try:
         compiled = _compile(pattern)
-    except regex.error as exc:
+    except (regex.error, ValueError) as exc:  # `regex` raises ValueError for clashing flags
         return [f"text_pattern is not a valid regular expression: {exc}"]
     try:
         # One that matches an empty text matches every appeal of the region: a typo's rule.

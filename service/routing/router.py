@@ -74,7 +74,7 @@ async def delete_override(override_id: RowId, uow: UowDep, _: AdminUser) -> Rout
 async def triage_queue(
     uow: UowDep,
     user: OperatorUser,
-    cursor: str | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> Page[ItemRead]:
     """Items the router could not place, with its suggestions (`decision.suggestions`)."""

@@ -19,16 +19,21 @@ def production_calendar(catalog_dir: Path) -> ProductionCalendar:
     return load_production_calendar(catalog_dir / "calendar.csv")
 
 
-_cache: dict[tuple[Path, int, int], CalendarRegistry] = {}
+_cache: dict[tuple[Path, int, int, str], CalendarRegistry] = {}
 
 
-async def _fingerprint(session: AsyncSession) -> tuple[int, int]:
+async def _fingerprint(session: AsyncSession) -> tuple[int, int, str]:
+    # The latest edit too: a restored or emptied table can repeat a count and a version sum.
     row = (
         await session.exec(
-            select(func.count(), func.coalesce(func.sum(WorkCalendarRow.version), 0))
+            select(
+                func.count(),
+                func.coalesce(func.sum(WorkCalendarRow.version), 0),
+                func.max(WorkCalendarRow.updated_at),
+            )
         )
     ).one()
-    return int(row[0]), int(row[1])
+    return int(row[0]), int(row[1]), str(row[2])
 
 
 async def calendar_registry(session: AsyncSession, catalog_dir: Path) -> CalendarRegistry:

@@ -34,6 +34,17 @@ class DurationUnit(StrEnum):
 
 PLAIN_UNITS = frozenset({DurationUnit.MINUTES, DurationUnit.HOURS})
 DAY_UNITS = frozenset({DurationUnit.WORKING_DAYS, DurationUnit.CALENDAR_DAYS})
+# About ten years in each unit (working time at 40 hours a week): a longer clock is a typo, and
+# laying one out on a sparse calendar would walk millions of days.
+MAX_DURATION = {
+    DurationUnit.MINUTES: 10 * 365 * 24 * 60,
+    DurationUnit.HOURS: 10 * 365 * 24,
+    DurationUnit.WORKING_HOURS: 10 * 52 * 40,
+    DurationUnit.WORKING_DAYS: 10 * 250,
+    DurationUnit.CALENDAR_DAYS: 10 * 365,
+}
+# No deadline is laid out past the stored far-future sentinel's year.
+LAST_DAY = dt.date(2998, 12, 31)
 
 
 def parse_unit(unit: DurationUnit | str) -> DurationUnit:
@@ -147,6 +158,7 @@ def _windows_from(calendar: WorkCalendar, moment: dt.datetime) -> Iterator[Windo
     day = calendar.local_date(moment)
     closed_run = 0
     while closed_run <= MAX_CLOSED_DAYS:
+        _check_horizon(calendar, day)
         found = False
         for window_start, window_end in calendar.windows(day):
             if window_end > instant:
@@ -176,6 +188,7 @@ def _nth_working_day_close(calendar: WorkCalendar, start_day: dt.date, count: in
     day, found, closed_run = start_day, 0, 0
     while closed_run <= MAX_CLOSED_DAYS:
         day += _ONE_DAY
+        _check_horizon(calendar, day)
         close = calendar.end_of_business(day)
         if close is None:
             closed_run += 1
@@ -189,11 +202,20 @@ def _nth_working_day_close(calendar: WorkCalendar, start_day: dt.date, count: in
 def _next_working_day_close(calendar: WorkCalendar, first: dt.date) -> dt.datetime:
     day = first
     for _ in range(MAX_CLOSED_DAYS + 1):
+        _check_horizon(calendar, day)
         close = calendar.end_of_business(day)
         if close is not None:
             return close
         day += _ONE_DAY
     raise NoBusinessTimeError(f"calendar {calendar.code!r} has no working day after {first}")
+
+
+def _check_horizon(calendar: WorkCalendar, day: dt.date) -> None:
+    if day > LAST_DAY:
+        raise NoBusinessTimeError(
+            f"calendar {calendar.code!r} has too little business time: the deadline would fall "
+            f"after {LAST_DAY.year}"
+        )
 
 
 def _check_duration(duration: float, unit: DurationUnit) -> None:
@@ -203,6 +225,8 @@ def _check_duration(duration: float, unit: DurationUnit) -> None:
         raise ValueError(f"duration must be a finite number >= 0, not {duration!r}")
     if unit in DAY_UNITS and (duration < 1 or not float(duration).is_integer()):
         raise ValueError(f"{unit.value} needs a whole number of days >= 1, not {duration!r}")
+    if duration > MAX_DURATION[unit]:
+        raise ValueError(f"{unit.value}: at most {MAX_DURATION[unit]} (about ten years)")
 
 
 def _require_aware(moment: dt.datetime, name: str) -> None:

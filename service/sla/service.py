@@ -177,8 +177,38 @@ def _check_business_time(spec: CalendarSpec) -> None:
         raise Unprocessable(f"calendar {spec.code!r} has no working time: {exc}") from exc
 
 
+async def _check_policies_on(session: AsyncSession, spec: CalendarSpec) -> None:
+    """Every active policy that may run on this calendar still lays out its clocks on the new
+    version, or the edit is refused: otherwise the next item under such a policy fails its
+    routing job and stays `new`."""
+    calendar = WorkCalendar(spec, ProductionCalendar())
+    start = utcnow()
+    stmt = select(SlaPolicy).where(col(SlaPolicy.active).is_(True))
+    for p in (await session.exec(stmt)).all():
+        if p.calendar not in (None, spec.code):
+            continue
+        clocks = [
+            ("first_response", p.first_response_duration, p.first_response_unit),
+            ("resolution", p.resolution_duration, p.resolution_unit),
+            ("pause_limit", p.pause_limit_duration, p.pause_limit_unit),
+            *(
+                (f"escalation.{n}.after", s["after"]["duration"], s["after"]["unit"])
+                for n, s in enumerate(p.escalation or [])
+            ),
+        ]
+        for name, duration, unit in clocks:
+            try:
+                compute_deadline(start, duration, unit, calendar)
+            except ValueError as exc:
+                raise Unprocessable(
+                    f"calendar {spec.code!r} cannot lay out {name} of SLA policy "
+                    f"{p.name!r} (id {p.id}): {exc}"
+                ) from exc
+
+
 async def save_calendar(session: AsyncSession, spec: CalendarSpec) -> WorkCalendarRow:
     _check_business_time(spec)
+    await _check_policies_on(session, spec)
     row = await session.get(WorkCalendarRow, spec.code)
     if row is None:
         row = WorkCalendarRow(code=spec.code, spec=spec.to_dict())

@@ -135,6 +135,8 @@ class DateOverride:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> DateOverride:
+        if not isinstance(data, Mapping):
+            raise SpecError(f"an override is an object with date and kind, not {data!r}")
         try:
             day = dt.date.fromisoformat(str(data["date"]))
             kind = OverrideKind(data["kind"])
@@ -211,6 +213,13 @@ class CalendarSpec:
         unknown = set(data) - _SPEC_KEYS
         if unknown:
             raise SpecError(f"unknown calendar fields: {sorted(unknown)}")
+        for key in ("code", "name", "tz"):
+            if key in data and not isinstance(data[key], str):
+                raise SpecError(f"{key} must be a string")
+        if not isinstance(data.get("production_calendar") or "", str):
+            raise SpecError("production_calendar must be a string or null")
+        if not isinstance(data.get("overrides") or [], list):
+            raise SpecError("overrides must be a list")
         fields: dict[str, Any] = {
             key: data[key]
             for key in (
@@ -233,6 +242,8 @@ class CalendarSpec:
 
 
 def _parse_weekly(raw: Mapping[str, Sequence[Any]]) -> tuple[DayHours, ...]:
+    if not isinstance(raw, Mapping):
+        raise SpecError('weekly must be an object of weekday names, e.g. {"mon": ["09:00-18:00"]}')
     unknown = set(raw) - set(WEEKDAY_NAMES)
     if unknown:
         raise SpecError(f"unknown weekdays: {sorted(unknown)}")

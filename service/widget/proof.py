@@ -55,7 +55,7 @@ def new_challenge(secret: bytes, max_number: int, ttl_s: int) -> dict[str, Any]:
 def _decode(payload: str) -> dict[str, Any]:
     try:
         data = json.loads(base64.b64decode(payload, validate=True))
-    except (binascii.Error, ValueError, UnicodeDecodeError):
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError):
         raise Forbidden("the proof of work (altcha) is not base64 JSON") from None
     if not isinstance(data, dict):
         raise Forbidden("the proof of work (altcha) is not a JSON object")
@@ -67,10 +67,16 @@ def check_solution(secret: bytes, payload: str | None, now: float | None = None)
     if not payload:
         raise Forbidden("this widget needs a proof of work: GET /api/v1/widget/challenge")
     data = _decode(payload)
-    challenge, salt = str(data.get("challenge", "")), str(data.get("salt", ""))
-    number, signature = data.get("number"), str(data.get("signature", ""))
+    challenge, salt, signature = (data.get(k) for k in ("challenge", "salt", "signature"))
+    number = data.get("number")
     if data.get("algorithm") != ALGORITHM or not isinstance(number, int):
         raise Forbidden("the proof of work (altcha) has no SHA-256 number")
+    # What we issued is ASCII; anything else («²» passes isdigit, a lone surrogate cannot be
+    # encoded) was not issued here.
+    texts = (challenge, salt, signature)
+    if not all(isinstance(t, str) and t.isascii() for t in texts):
+        raise Forbidden("the proof of work (altcha) has no challenge, salt and signature")
+    assert isinstance(challenge, str) and isinstance(salt, str) and isinstance(signature, str)
     expires = salt.partition("?expires=")[2]
     if not expires.isdigit() or int(expires) < (now or time.time()):
         raise Forbidden("the proof-of-work challenge has expired: fetch a new one")

@@ -219,7 +219,10 @@ class TestSpecJson:
             ({"code": "x", "overrides": [{"date": "2026-01-13", "kind": "nap"}]}, "bad override"),
             ({"code": ""}, "needs a code"),
             ({"code": "x", "short_day_cut_minutes": "60"}, "short_day_cut_minutes"),
-            ({"code": "x", "tz": 7}, "unknown time zone"),
+            ({"code": "x", "tz": 7}, "tz must be a string"),
+            ({"code": "x", "name": 5}, "name must be a string"),
+            ({"code": "x", "weekly": ["mon"]}, "weekly must be an object"),
+            ({"code": "x", "overrides": ["2026-01-13"]}, "an override is an object"),
         ],
     )
     def test_invalid(self, data: dict[str, object], message: str) -> None:
