@@ -58,6 +58,7 @@ OPEN_STATUSES = (
 
 
 OPEN_PREDICATE = "status IN ({})".format(", ".join(f"'{s.value}'" for s in OPEN_STATUSES))
+OPEN_UNLINKED_PREDICATE = f"{OPEN_PREDICATE} AND main_item_id IS NULL"
 
 
 def _dt(**kw: Any) -> Any:
@@ -86,6 +87,15 @@ class Item(SQLModel, table=True):
             "id",
             postgresql_where=text(OPEN_PREDICATE),
             sqlite_where=text(OPEN_PREDICATE),
+        ),
+        # Candidates for linking (`/items/{id}/similar`): an authority's open, unlinked items
+        # by time, without walking all of its open items.
+        Index(
+            "ix_item_open_unlinked_received",
+            "authority_code",
+            "received_at",
+            postgresql_where=text(OPEN_UNLINKED_PREDICATE),
+            sqlite_where=text(OPEN_UNLINKED_PREDICATE),
         ),
         # The SLA due query: only items with a pending SLA moment are in this index.
         Index(

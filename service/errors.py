@@ -129,6 +129,16 @@ async def _database_error(request: Request, exc: Exception) -> JSONResponse:
     if _sqlstate(exc).startswith("22"):
         # asyncpg's data exceptions reach SQLAlchemy as a plain DBAPIError: told apart here.
         return await _unstorable_value(request, exc)
+    if _sqlstate(exc) in ("40001", "40P01"):
+        # A deadlock or serialization failure: two requests changed the same rows at once and
+        # the database gave up one of them. The database is fine; the request may be retried.
+        log.warning("db.concurrent_change", error=str(exc)[:300])
+        return problem(
+            409,
+            "Conflict",
+            "another change to the same items happened at the same moment; retry",
+            headers={"Retry-After": "1"},
+        )
     log.error("db.unavailable", error=str(exc)[:300])
     return problem(
         503,

@@ -31,6 +31,10 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_item_main_item_id"), table_name="item")
-    with op.batch_alter_table("item") as batch:
-        batch.drop_constraint(op.f("fk_item_main_item_id_item"), type_="foreignkey")
-        batch.drop_column("main_item_id")
+    if op.get_bind().dialect.name == "sqlite":
+        # The reference added with the column has no name; the table copy leaves it behind.
+        with op.batch_alter_table("item") as batch:
+            batch.drop_column("main_item_id")
+    else:
+        op.drop_constraint(op.f("fk_item_main_item_id_item"), "item", type_="foreignkey")
+        op.drop_column("item", "main_item_id")

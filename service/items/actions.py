@@ -66,7 +66,9 @@ async def reply(
     await replies.plan(uow, item, event, channels or replies.ReplyChannels())
     if final and main is None:
         for linked in await linking.incidents(uow.session, item.id):
-            if linked.status in transitions.TRANSITIONS["final_reply"][0]:
+            if linked.authority_code != item.authority_code:  # never another authority's
+                await linking.follow_main(uow, linked, actor_of(user))
+            elif linked.status in transitions.TRANSITIONS["final_reply"][0]:
                 await reply(
                     uow, linked, user, sla, text=text, final=True, channels=channels, main=item
                 )
@@ -139,6 +141,7 @@ async def redirect(
         reason=reason,
         bounce=bounce is not None,
     )
+    await linking.follow_main(uow, item, actor_of(user))
     await _carry_incidents(uow, item, user, sla, reason)
     return item
 
@@ -163,8 +166,8 @@ async def _carry_incidents(
             await assign(uow, linked, user, sla, authority_code=target, category=category)
         elif linked.status in transitions.TRANSITIONS["redirect"][0]:
             await redirect(uow, linked, user, sla, authority_code=target, reason=reason)
-        if linked.authority_code != target:
-            await linking.detach(uow, linked, actor_of(user), reason="the main item went elsewhere")
+        else:
+            await linking.follow_main(uow, linked, actor_of(user))
 
 
 async def request_info(
@@ -230,6 +233,8 @@ async def reopen(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> It
     else:
         hooks.on_reopen(uow, item, sla)
     record(uow.session, item, "reopened", actor=actor_of(user), to_status=target)
+    if item.main_item_id is not None:  # its main item's answer was not the last word
+        await linking.detach(uow, item, actor_of(user), reason="the item was reopened")
     return item
 
 
@@ -272,5 +277,6 @@ async def assign(
         to_authority=authority_code,
         category=item.category,
     )
+    await linking.follow_main(uow, item, actor_of(user))
     await _carry_incidents(uow, item, user, sla, "placed with the main item", category)
     return item

@@ -16,6 +16,7 @@ import uuid
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, utils
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -31,6 +32,7 @@ LINKED_NOTICE = (
     "Ваше обращение объединено с другими обращениями о той же проблеме. "
     "Ответ на них будет направлен и вам."
 )
+UNLINKED_NOTICE = "Ваше обращение будет рассмотрено и получит ответ отдельно."
 # How far back the similar-items search looks, and how many recent items it scores at most.
 SIMILAR_WINDOW = dt.timedelta(days=30)
 SIMILAR_CANDIDATES = 300
@@ -42,14 +44,25 @@ async def link(
     """Link `item` to the main item `main_id` of the same problem (no-op when it already is)."""
     if main_id == item.id:
         raise Unprocessable("an item cannot be linked to itself", field="main_id")
-    item, main = await _lock_pair(uow.session, user, item.id, main_id)
+    if item.main_item_id == main_id:
+        return item  # decided without a lock: a repeat must not queue behind a final reply
+    session, scope = uow.session, await visible_authorities(uow.session, user)
+    main = await session.get(Item, main_id)
+    if main is None or not can_see(scope, main):
+        raise NotFound(f"no item {main_id} in your queue")
+    # Checked before the locks too: a refusal waits for nobody, and a link the other way
+    # round (main into item) never gets to lock in the opposite order.
+    await _check_link(session, item, main)
+    # The main item first, as a reply or a redirect of it locks it before its linked items.
+    await session.refresh(main, with_for_update=True)
+    await session.refresh(item, with_for_update=True)
     if item.main_item_id == main.id:
         return item
-    await _check_link(uow.session, item, main)
+    await _check_link(session, item, main)
     item.main_item_id = main.id
     actor = actor_of(user)
     record(
-        uow.session,
+        session,
         item,
         "linked",
         actor=actor,
@@ -58,23 +71,8 @@ async def link(
         main_item_id=str(main.id),
         note=note,
     )
-    record(uow.session, main, "incident_linked", actor=actor, item_id=str(item.id), note=note)
+    record(session, main, "incident_linked", actor=actor, item_id=str(item.id), note=note)
     return item
-
-
-async def _lock_pair(
-    session: AsyncSession, user: User, item_id: uuid.UUID, main_id: uuid.UUID
-) -> tuple[Item, Item]:
-    """Both rows locked in id order, so two links made at once between the same two items
-    wait for each other instead of deadlocking."""
-    scope = await visible_authorities(session, user)
-    rows: dict[uuid.UUID, Item] = {}
-    for key in sorted((item_id, main_id)):
-        row = await session.get(Item, key, with_for_update=True, populate_existing=True)
-        if row is None or not can_see(scope, row):
-            raise NotFound(f"no item {key} in your queue")
-        rows[key] = row
-    return rows[item_id], rows[main_id]
 
 
 async def _check_link(session: AsyncSession, item: Item, main: Item) -> None:
@@ -93,7 +91,10 @@ async def _check_link(session: AsyncSession, item: Item, main: Item) -> None:
             f"the items belong to different authorities ({item.authority_code}, "
             f"{main.authority_code}): redirect one first"
         )
-    if await incidents(session, item.id):
+    has_open = select(Item.id).where(
+        Item.main_item_id == item.id, col(Item.status).in_(OPEN_STATUSES)
+    )
+    if (await session.exec(has_open.limit(1))).first() is not None:
         raise Conflict("other items are linked to this one: link them to the main item first")
 
 
@@ -114,6 +115,8 @@ async def detach(
         item,
         "unlinked",
         actor=actor,
+        public=True,  # the citizen was told the main item's answer would be theirs
+        text=UNLINKED_NOTICE,
         main_item_id=str(main_id),
         note=note,
         reason=reason,
@@ -129,6 +132,16 @@ async def detach(
             note=note,
             reason=reason,
         )
+
+
+async def follow_main(uow: UnitOfWork, item: Item, actor: str) -> None:
+    """An item that went to another authority than its main item (redirected on its own, or a
+    bounce while following it) is no longer linked: only the owner of an item answers it."""
+    if item.main_item_id is None:
+        return
+    main = await uow.session.get(Item, item.main_item_id)
+    if main is None or main.authority_code != item.authority_code:
+        await detach(uow, item, actor, reason="the item went to another authority")
 
 
 async def incidents(session: AsyncSession, main_id: uuid.UUID) -> list[Item]:
@@ -175,7 +188,12 @@ async def similar(session: AsyncSession, item: Item, limit: int) -> list[Similar
         select(Item)
         .where(
             Item.authority_code == item.authority_code,
-            col(Item.status).in_(OPEN_STATUSES),
+            # Literal statuses, so PostgreSQL can use the partial index in a generic plan too.
+            col(Item.status).in_(
+                bindparam(
+                    "open", [s.value for s in OPEN_STATUSES], expanding=True, literal_execute=True
+                )
+            ),
             col(Item.main_item_id).is_(None),
             Item.id != item.id,
             col(Item.received_at) >= item.received_at - SIMILAR_WINDOW,

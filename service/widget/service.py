@@ -29,6 +29,7 @@ PUBLIC_EVENT_KINDS = (
     "citizen_reply",
     "closed_no_reply",
     "linked",
+    "unlinked",
 )
 
 

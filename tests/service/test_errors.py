@@ -5,9 +5,15 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy.exc import DataError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 
 from service.errors import install_error_handlers
+
+
+class _DriverError(Exception):
+    def __init__(self, sqlstate: str) -> None:
+        super().__init__(f"UPDATE failed with {sqlstate}")
+        self.sqlstate = sqlstate
 
 
 def _app_raising(exc: Exception) -> FastAPI:
@@ -28,6 +34,10 @@ def _app_raising(exc: Exception) -> FastAPI:
         (DataError("SELECT x", {}, Exception("invalid byte sequence: 0x00 UNIQUE")), 422),
         (OperationalError("SELECT 1", {}, Exception("connection refused")), 503),
         (ConnectionResetError("reset by peer"), 503),
+        # A deadlock or serialization failure is a concurrent change, not an outage.
+        (DBAPIError("UPDATE x", {}, _DriverError("40P01")), 409),
+        (DBAPIError("UPDATE x", {}, _DriverError("40001")), 409),
+        (DBAPIError("UPDATE x", {}, _DriverError("08006")), 503),
     ],
 )
 async def test_database_errors_map_to_their_status(exc: Exception, status: int) -> None:

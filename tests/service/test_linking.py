@@ -283,3 +283,57 @@ async def test_a_main_resolved_with_or_without_an_answer(client, settings, make_
     assert (await act(client, other["id"], "resolve", staff)).status_code == 200
     r = await client.get(f"/api/v1/items/{second['id']}", headers=staff)
     assert (r.json()["main_item_id"], r.json()["status"]) == (other["id"], "answered")
+
+
+async def test_a_linked_item_redirected_on_its_own_leaves_its_main(
+    client, settings, make_user, sessionmaker
+):
+    """Only the owner of an item answers it: the main item's reply must not reach an item
+    that went to another authority, nor may the main's redirect move it from there."""
+    main, other, staff = await linked_pair(client, settings, make_user)
+    r = await act(
+        client,
+        other["id"],
+        "redirect",
+        staff,
+        {
+            "authority_code": SIBLING_SETTLEMENT,
+            "reason": "соседнее поселение",
+        },
+    )
+    assert r.status_code == 200, r.text
+    sibling = await make_user("responder", SIBLING_SETTLEMENT)
+    r = await client.get(f"/api/v1/items/{other['id']}", headers=sibling)
+    assert r.json()["main_item_id"] is None and r.json()["authority_code"] == SIBLING_SETTLEMENT
+    assert (
+        await act(client, main["id"], "reply", staff, {"text": ANSWER, "final": True})
+    ).is_success
+    r = await client.get(f"/api/v1/items/{other['id']}", headers=sibling)
+    assert r.json()["status"] == "routed"
+    [unlinked] = [e for e in await history(sessionmaker, other["id"]) if e.kind == "unlinked"]
+    assert unlinked.data["reason"] == "the item went to another authority"
+
+
+async def test_a_reopened_item_leaves_its_answered_main(client, settings, make_user):
+    """Its main item's answer was not the last word: it is answered on its own, shows in the
+    queue of unlinked items, and no chain through it can form later."""
+    main, other, staff = await linked_pair(client, settings, make_user)
+    await act(client, main["id"], "reply", staff, {"text": ANSWER, "final": True})
+    r = await act(client, other["id"], "reopen", staff)
+    assert r.status_code == 200 and r.json()["main_item_id"] is None
+    r = await client.get("/api/v1/queue", headers=staff, params={"linked": "false"})
+    assert other["id"] in [i["id"] for i in r.json()["items"]]
+    # The answered main item, reopened, may now be linked elsewhere with nothing hanging on it.
+    await act(client, main["id"], "reopen", staff)
+    r = await act(client, main["id"], "link", staff, {"main_id": other["id"]})
+    assert r.status_code == 200, r.text
+
+
+async def test_the_citizen_learns_that_a_link_was_released(client, settings, make_user):
+    main, other, staff = await linked_pair(client, settings, make_user)
+    await act(client, main["id"], "reject", staff, {"reason": "спам"})
+    token = parse_qs(urlparse(other["status_url"]).query)["token"][0]
+    page = await client.get(f"/api/v1/widget/reports/{other['id']}", params={"token": token})
+    kinds = [m["kind"] for m in page.json()["messages"]]
+    assert kinds == ["linked", "unlinked"]
+    assert "отдельно" in page.json()["messages"][1]["text"]
