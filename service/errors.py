@@ -119,8 +119,20 @@ def _detail(raw: Any, body: Any) -> str:
     return f"{where}: {chosen.get('msg', '')}"
 
 
+# FastAPI's answer to a body it cannot decode (invalid UTF-8, JSON nested too deep, a number
+# too long to read): a 400 with a vague text, where broken JSON gets a 422 saying what is wrong.
+_UNPARSED_BODY = "There was an error parsing the body"
+
+
 async def _http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == _UNPARSED_BODY:
+        return problem(
+            422,
+            "Unprocessable content",
+            "the body cannot be read as JSON: it must be UTF-8, nested at most a few hundred "
+            "levels, with numbers of ordinary length",
+        )
     headers = dict(exc.headers) if exc.headers else None
     return problem(exc.status_code, str(exc.detail), str(exc.detail), headers=headers)
 

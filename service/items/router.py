@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from schemas.common import Page, QueryMoment
-from schemas.items import Status
+from schemas.items import Priority, Status
 from schemas.views import (
     EmptyIn,
     EventRead,
@@ -40,7 +40,7 @@ async def get_queue(
     user: StaffUser,
     status: Annotated[list[Status] | None, Query()] = None,
     category: str | None = None,
-    priority: str | None = None,
+    priority: Priority | None = None,
     due_before: QueryMoment | None = None,
     authority_code: str | None = None,
     linked: Annotated[

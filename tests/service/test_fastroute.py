@@ -245,7 +245,8 @@ async def test_a_client_that_hangs_up_mid_body_gets_the_same_answer(app, generic
     generic_app = generic_client._transport.app  # type: ignore[attr-defined]
     json_ct = [(b"content-type", b"application/json")]
     cut = [{"type": "http.request", "body": b'{"page_id": "vk:', "more_body": True}]
-    assert await _raw_post(app, cut, json_ct) == await _raw_post(generic_app, cut, json_ct) == 400
+    # FastAPI's "error parsing the body", a 422 like any body we cannot read (nobody hears it).
+    assert await _raw_post(app, cut, json_ct) == await _raw_post(generic_app, cut, json_ct) == 422
     # Streamed past the widget's body limit, without a Content-Length: 413 on both paths.
     chunk = b'{"page_id": "' + b"x" * 40_000
     big = [{"type": "http.request", "body": chunk, "more_body": True}] * 3

@@ -156,3 +156,24 @@ async def test_a_platform_message_id_with_a_nul(client, make_user):
     body = {"external_id": "pos-\x00", "text": "Яма на дороге"}
     r = await client.post("/api/v1/ingest/platform-messages", json=body, headers=svc)
     is_problem(r, 422)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"page_id": "x", "text": "\xff\xfe"}',
+        ("[" * 5000).encode(),
+        b'{"page_id": "x", "text": "t", "location": {"lat": ' + b"9" * 5000 + b', "lon": 1}}',
+    ],
+)
+async def test_a_body_that_cannot_be_decoded_is_a_clear_422(client, raw):
+    headers = {"Content-Type": "application/json"}
+    r = await client.post("/api/v1/widget/reports", content=raw, headers=headers)
+    is_problem(r, 422)
+    assert "UTF-8" in r.json()["detail"] or "JSON" in r.text
+
+
+async def test_an_unknown_priority_filter(client, make_user):
+    staff = await make_user("responder", SETTLEMENT)
+    r = await client.get("/api/v1/queue", params={"priority": "urgent"}, headers=staff)
+    is_problem(r, 422)
