@@ -88,6 +88,14 @@ class Item(SQLModel, table=True):
             postgresql_where=text(OPEN_PREDICATE),
             sqlite_where=text(OPEN_PREDICATE),
         ),
+        # The items linked to a main item; the few linked rows only, so intake, where every
+        # new item is unlinked, writes no entry to it.
+        Index(
+            "ix_item_linked",
+            "main_item_id",
+            postgresql_where=text("main_item_id IS NOT NULL"),
+            sqlite_where=text("main_item_id IS NOT NULL"),
+        ),
         # Candidates for linking (`/items/{id}/similar`): an authority's open, unlinked items
         # by time, without walking all of its open items.
         Index(
@@ -128,7 +136,7 @@ class Item(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="app_user.id")
     # The main item of the same problem, when this one is linked to it as an incident: the
     # main's final answer answers this one too (service/items/linking.py).
-    main_item_id: uuid.UUID | None = Field(default=None, foreign_key="item.id", index=True)
+    main_item_id: uuid.UUID | None = Field(default=None, foreign_key="item.id")
     redirect_count: int = 0
     received_at: datetime = _dt(default_factory=utcnow)
     source_created_at: datetime | None = _dt(default=None)

@@ -1,4 +1,4 @@
-"""an index for the linking candidates: an authority's open, unlinked items by time
+"""indexes for linking: an authority's open, unlinked items by time; the linked items only
 
 Revision ID: 0016
 Revises: 0015
@@ -23,6 +23,16 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    # Every new item is unlinked: a full index on the column took an entry per intake row.
+    op.drop_index("ix_item_main_item_id", table_name="item")
+    op.create_index(
+        "ix_item_linked",
+        "item",
+        ["main_item_id"],
+        unique=False,
+        postgresql_where=sa.text("main_item_id IS NOT NULL"),
+        sqlite_where=sa.text("main_item_id IS NOT NULL"),
+    )
     op.create_index(
         "ix_item_open_unlinked_received",
         "item",
@@ -35,3 +45,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_item_open_unlinked_received", table_name="item")
+    op.drop_index("ix_item_linked", table_name="item")
+    op.create_index("ix_item_main_item_id", "item", ["main_item_id"], unique=False)
