@@ -187,6 +187,7 @@ async def request_info(
     if item.first_responded_at is None:
         item.first_responded_at = sla.now
     hooks.on_reply(uow, item, sla, final=False)
+    hooks.on_resume(uow, item, sla)  # a redirect pause ends: the question's own pause begins
     hooks.on_pause(uow, item, sla)
     event = record(
         uow.session,

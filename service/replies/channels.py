@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import httpx
@@ -44,7 +44,8 @@ VK_RETRYABLE = frozenset({1, 6, 9, 10, 29, 223})
 class Sent:
     outcome: DeliveryOutcome
     external_ref: str | None = None
-    # The ids of the further messages when the channel made us split the reply.
+    # The ids of the further messages when the channel made us split the reply, or of every
+    # part posted before an attempt failed.
     more_refs: tuple[str, ...] = ()
 
 
@@ -231,10 +232,11 @@ async def _send_parts(
         except httpx.HTTPError as exc:
             # The token is part of the URL: keep it out of stored errors.
             error = f"{type(exc).__name__}: {exc}".replace(token, "***")
-            return failed(short_error(error), permanent=False)
+            return replace(failed(short_error(error), permanent=False), more_refs=tuple(refs))
         outcome = telegram_outcome(r, started)
         if not outcome.ok:
-            return Sent(outcome)
+            # The parts already posted are in the thread: the citizen may answer them.
+            return Sent(outcome, None, tuple(refs))
         body = _json(r)
         result = body.get("result") if isinstance(body, dict) else None
         if isinstance(result, dict) and result.get("message_id") is not None:

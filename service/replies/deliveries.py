@@ -251,29 +251,50 @@ async def record_outcome(
         return None
     delivery.attempts += 1
     delivery.lease_until = None
+    parts = list(more_refs)
     retry_at = None
-    if outcome.ok:
-        if delivery.status != "sent":  # a job run twice records its parts once
-            session.add_all(
-                ReplyPart(delivery_id=delivery_id, kind=delivery.kind, external_ref=ref)
-                for ref in dict.fromkeys(more_refs)
-            )
+    if outcome.ok and delivery.status == "sent":
+        # A second run after a lost lease posted the reply again: all its messages are parts.
+        parts = [ref for ref in (external_ref, *more_refs) if ref]
+    elif outcome.ok:
         delivery.status, delivery.sent_at, delivery.last_error = "sent", now, None
         delivery.external_ref = external_ref
     else:
-        delivery.last_error = (outcome.error or f"status {outcome.status_code}")[:500]
-        delay = (
-            None
-            if outcome.permanent
-            else next_attempt_delay(delivery.attempts, retry_after=outcome.retry_after_s)
-        )
-        if delay is None:
-            delivery.status = "dead"
-        else:
-            retry_at = now + dt.timedelta(seconds=delay)
-            delivery.next_attempt_at = retry_at
+        retry_at = _failed(delivery, outcome, now)
+    await _keep_parts(session, delivery, parts)
     session.add(delivery)
     return retry_at
+
+
+def _failed(
+    delivery: ReplyDelivery, outcome: DeliveryOutcome, now: dt.datetime
+) -> dt.datetime | None:
+    delivery.last_error = (outcome.error or f"status {outcome.status_code}")[:500]
+    delay = (
+        None
+        if outcome.permanent
+        else next_attempt_delay(delivery.attempts, retry_after=outcome.retry_after_s)
+    )
+    if delay is None:
+        delivery.status = "dead"
+        return None
+    delivery.next_attempt_at = now + dt.timedelta(seconds=delay)
+    return delivery.next_attempt_at
+
+
+async def _keep_parts(session: AsyncSession, delivery: ReplyDelivery, refs: Sequence[str]) -> None:
+    """The channel's ids of the messages a reply went out as, beyond `external_ref`: kept
+    across attempts (a part posted before a failure is in the thread too), each once."""
+    if not refs:
+        return
+    stmt = select(ReplyPart.external_ref).where(ReplyPart.delivery_id == delivery.id)
+    known = {*(await session.exec(stmt)).all(), delivery.external_ref}
+    assert delivery.id is not None
+    session.add_all(
+        ReplyPart(delivery_id=delivery.id, kind=delivery.kind, external_ref=ref)
+        for ref in dict.fromkeys(refs)
+        if ref not in known
+    )
 
 
 async def due(session: AsyncSession, now: dt.datetime) -> list[tuple[int, int]]:

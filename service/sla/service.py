@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlmodel import col, select
@@ -63,6 +63,35 @@ def policy_read(p: SlaPolicy) -> SlaPolicyRead:
     )
 
 
+class ClockError(ValueError):
+    def __init__(self, name: str, reason: ValueError) -> None:
+        super().__init__(f"{name}: {reason}")
+        self.name, self.reason = name, reason
+
+
+def lay_out(
+    cal: WorkCalendar,
+    start: dt.datetime,
+    clocks: Sequence[tuple[str, float, str]],
+    steps: Sequence[tuple[float, str]],
+) -> dict[str, dt.datetime]:
+    """Every moment the engine will compute for a policy, so none fails in a routing job: the
+    clocks from `start`, the escalation steps from the resolution deadline, as the engine
+    times them (a step that fits from the start may not fit from there)."""
+    due = {}
+    for name, duration, unit in clocks:
+        try:
+            due[name] = compute_deadline(start, duration, unit, cal)
+        except ValueError as exc:
+            raise ClockError(name, exc) from exc
+    for n, (duration, unit) in enumerate(steps):
+        try:
+            compute_deadline(due["resolution"], duration, unit, cal)
+        except ValueError as exc:
+            raise ClockError(f"escalation.{n}.after", exc) from exc
+    return due
+
+
 async def _validate(session: AsyncSession, body: SlaPolicyIn, registry: CalendarRegistry) -> None:
     m = body.match
     if m.category and await session.get(Category, m.category) is None:
@@ -74,19 +103,19 @@ async def _validate(session: AsyncSession, body: SlaPolicyIn, registry: Calendar
     except UnknownCalendarError as exc:
         raise Unprocessable(f"unknown calendar {body.calendar!r}", field="calendar") from exc
     start = dt.datetime(2026, 1, 12, 10, tzinfo=dt.UTC)
-    # Every clock the engine will lay out, escalation steps too, so none fails in a routing job.
     clocks = [
-        ("first_response", body.first_response),
-        ("resolution", body.resolution),
-        ("pause_limit", body.pause_limit),
-        *((f"escalation.{n}.after", s.after) for n, s in enumerate(body.escalation or [])),
+        (name, c.duration, c.unit)
+        for name, c in (
+            ("first_response", body.first_response),
+            ("resolution", body.resolution),
+            ("pause_limit", body.pause_limit),
+        )
     ]
-    due = {}
-    for name, clock in clocks:
-        try:
-            due[name] = compute_deadline(start, clock.duration, clock.unit, cal)
-        except ValueError as exc:
-            raise Unprocessable(f"{name}: {exc}", field=name) from exc
+    steps = [(s.after.duration, s.after.unit) for s in body.escalation or []]
+    try:
+        due = lay_out(cal, start, clocks, steps)
+    except ClockError as exc:
+        raise Unprocessable(f"{exc.name}: {exc.reason}", field=exc.name) from exc
     if due["first_response"] > due["resolution"]:
         # A first answer due after the final one: a unit mixed up, not a policy.
         raise Unprocessable(
@@ -191,19 +220,15 @@ async def _check_policies_on(session: AsyncSession, spec: CalendarSpec) -> None:
             ("first_response", p.first_response_duration, p.first_response_unit),
             ("resolution", p.resolution_duration, p.resolution_unit),
             ("pause_limit", p.pause_limit_duration, p.pause_limit_unit),
-            *(
-                (f"escalation.{n}.after", s["after"]["duration"], s["after"]["unit"])
-                for n, s in enumerate(p.escalation or [])
-            ),
         ]
-        for name, duration, unit in clocks:
-            try:
-                compute_deadline(start, duration, unit, calendar)
-            except ValueError as exc:
-                raise Unprocessable(
-                    f"calendar {spec.code!r} cannot lay out {name} of SLA policy "
-                    f"{p.name!r} (id {p.id}): {exc}"
-                ) from exc
+        steps = [(s["after"]["duration"], s["after"]["unit"]) for s in p.escalation or []]
+        try:
+            lay_out(calendar, start, clocks, steps)
+        except ClockError as exc:
+            raise Unprocessable(
+                f"calendar {spec.code!r} cannot lay out {exc.name} of SLA policy "
+                f"{p.name!r} (id {p.id}): {exc.reason}"
+            ) from exc
 
 
 async def save_calendar(session: AsyncSession, spec: CalendarSpec) -> WorkCalendarRow:

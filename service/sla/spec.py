@@ -51,6 +51,8 @@ def _check_day(day: DayHours, label: str) -> DayHours:
 
 
 def _parse_hhmm(text: str) -> int:
+    if not isinstance(text, str):
+        raise SpecError(f"time {text!r} is not an 'HH:MM' string")
     hour, sep, minute = text.strip().partition(":")
     if not sep or not hour.isdigit() or not minute.isdigit() or len(minute) != 2:
         raise SpecError(f"time {text!r} is not HH:MM")

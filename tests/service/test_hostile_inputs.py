@@ -48,6 +48,9 @@ async def test_admin_writes_with_a_body_that_is_not_json(client, make_user):
         {"name": 5},
         {"overrides": {"2026-01-01": "holiday"}},
         {"overrides": ["2026-01-01"]},
+        {"weekly": {"mon": [[9, 18]]}},
+        {"weekly": {"mon": [[None, None]]}},
+        {"overrides": [{"date": "2027-01-04", "kind": "custom", "intervals": [[9, 13]]}]},
     ],
 )
 async def test_a_calendar_of_the_wrong_shape(client, make_user, body):
@@ -177,3 +180,22 @@ async def test_an_unknown_priority_filter(client, make_user):
     staff = await make_user("responder", SETTLEMENT)
     r = await client.get("/api/v1/queue", params={"priority": "urgent"}, headers=staff)
     is_problem(r, 422)
+
+
+async def test_an_escalation_step_is_checked_from_the_deadline_it_follows(client, make_user):
+    """The engine times escalation steps from the clock's deadline, not from its start: a step
+    that fits from the start may run past the stored range from there."""
+    admin = await make_user("admin", "op_tsur")
+    rare = {"weekly": {"mon": ["09:00-09:01"]}, "production_calendar": None}
+    assert (await client.put("/api/v1/admin/calendars/rare", json=rare, headers=admin)).is_success
+    policy = {
+        "name": "late escalation",
+        "match": {"authority_code": SETTLEMENT},
+        "calendar": "rare",
+        "first_response": {"duration": 1, "unit": "working_hours"},
+        "resolution": {"duration": 838, "unit": "working_hours"},
+        "escalation": [{"after": {"duration": 200, "unit": "working_hours"}, "to": "parent"}],
+    }
+    r = await client.post("/api/v1/admin/sla-policies", json=policy, headers=admin)
+    is_problem(r, 422)
+    assert r.json()["field"] == "escalation.0.after"

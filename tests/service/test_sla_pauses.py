@@ -14,6 +14,7 @@ from sqlmodel import select
 from schemas.items import Item
 from schemas.sla import Alert
 from service.db import UnitOfWork
+from service.sla import engine
 from service.sla.calendars import calendar_registry
 from service.sla.checks import check_item, due_checks_of
 from tests.builders import DISTRICT, SETTLEMENT, routed_item
@@ -114,3 +115,40 @@ async def test_item_past_pause_expiry_does_not_stay_due_forever(
     async with sessionmaker() as session:
         due = [i for i, _ in await due_checks_of(session, now)]
     assert uuid.UUID(item_id) not in due
+
+
+async def test_a_question_asked_in_a_redirect_pause_gets_its_reminder_and_full_limit(
+    client, settings, make_user, sessionmaker
+):
+    await pause_policy(client, make_user)  # on_redirect: pause
+    item_id = await routed_item(client, settings)
+    s1 = await make_user("responder", SETTLEMENT)
+    await act(client, item_id, "redirect", s1, {"authority_code": DISTRICT, "reason": "районное"})
+    # The redirect happened 2.5 days ago (the district did not claim): move the pause back.
+    async with sessionmaker() as s:
+        item = await s.get(Item, uuid.UUID(item_id))
+        sla = engine._edit(item)
+        back = dt.datetime.now(dt.UTC) - dt.timedelta(days=2, hours=12)
+        for c in sla["clocks"].values():
+            if c["paused_at"]:
+                c["paused_at"] = back.isoformat()
+        item.sla = sla
+        engine.sync(item, await calendar_registry(s, settings.catalog_dir))
+        s.add(item)
+        await s.commit()
+    # The sweep passes the redirect pause's reminder moment: silently, nobody to remind.
+    await check_at(settings, sessionmaker, item_id, dt.datetime.now(dt.UTC))
+    # Now the district asks the citizen (allowed from `routed`, no claim needed).
+    s2 = await make_user("responder", DISTRICT)
+    await act(client, item_id, "request-info", s2, {"question": "Какой дом?"})
+    asked_at = dt.datetime.now(dt.UTC)
+    async with sessionmaker() as s:
+        item = await s.get(Item, uuid.UUID(item_id))
+        registry = await calendar_registry(s, settings.catalog_dir)
+        expiry = engine.pause_expiry(item, registry)
+        reminder = engine.pause_reminder(item, registry)
+    assert item.status == "awaiting_citizen"
+    # The question ends the redirect pause (as a claim would) and pauses for itself: the full
+    # limit from now, and its own reminder.
+    assert reminder is not None, "the question will never be recalled"
+    assert expiry - asked_at > dt.timedelta(days=2), f"closes at {expiry}, asked {asked_at}"

@@ -419,3 +419,35 @@ async def test_a_deleted_comment_is_recorded_once_on_its_item(live, make_user, s
     [neighbour] = [i for i in await items(sessionmaker) if i.id != item.id]
     assert await deletions(neighbour.id) == [("channel", False, f"{SETTLEMENT_PAGE}#503")]
     assert await status_of(sessionmaker, item.id) == "in_progress"  # the appeal is still answered
+
+
+async def test_a_part_posted_before_a_failed_attempt_still_joins(tg_live, make_user, sessionmaker):
+    from tests.service import test_telegram_webhook as tg
+
+    settings, client, bot_api = tg_live
+    await tg.connect(client, make_user)
+    await client.post(tg.URL, json=tg.update(message_id=801), headers=tg.HEADERS)
+    # Part 1 goes out (message 5001); part 2 hits Telegram's flood limit.
+    bot_api.scripted["801"] = [
+        (200, {"ok": True, "result": {"message_id": 5001}}),
+        (
+            429,
+            {
+                "ok": False,
+                "error_code": 429,
+                "description": "Too Many Requests: retry after 30",
+                "parameters": {"retry_after": 30},
+            },
+        ),
+    ]
+    long_question = "\n\n".join(["Уточните, пожалуйста, адрес и номер дома. " * 50] * 2)
+    await ask(client, settings, make_user, sessionmaker, question=long_question)
+    async with sessionmaker() as s:
+        parts = (await s.exec(select(ReplyPart))).all()
+    # The citizen saw message 5001 and answers it.
+    first = {"message_id": 5001, "chat": {"id": tg.GROUP}}
+    first["from"] = {"id": 1, "is_bot": True, "first_name": "ЦУР"}
+    answer = tg.update(2, message_id=802, text=ANSWER_TEXT, reply_to_message=first)
+    r = await client.post(tg.URL, json=answer, headers=tg.HEADERS)
+    assert r.json()["outcome"] == "joined", (r.json(), parts)
+    assert len(await items(sessionmaker)) == 1
