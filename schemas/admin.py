@@ -180,7 +180,11 @@ class CategoryPatch(StrictModel):
 
 
 # scheme://host[:port], as browsers send it in the Origin header (no path, no trailing slash).
-ORIGIN_PATTERN = r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$"
+# A port, when given, is 1-65535 (no leading zero).
+ORIGIN_PATTERN = (
+    r"^https?://[a-z0-9.-]+"
+    r"(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?$"
+)
 
 
 class PagePatch(StrictModel):

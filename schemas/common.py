@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field
 
 from schemas.base import FAR_FUTURE
 
@@ -86,7 +86,20 @@ def _in_region_if_naive(value: datetime) -> datetime:
     return value.replace(tzinfo=REGION_TZ) if value.tzinfo is None else value
 
 
-QueryMoment = Annotated[datetime, AfterValidator(_in_region_if_naive), AfterValidator(check_moment)]
+def _not_a_number(value: object) -> object:
+    # pydantic reads "0.5" or "2026" as seconds since 1970: in a supervisor's `to=` that is a
+    # typo, not a moment in 1970.
+    if isinstance(value, str) and value.strip().lstrip("+-").replace(".", "", 1).isdigit():
+        raise ValueError("a date in ISO 8601 (2026-11-01 or 2026-11-01T09:00+07:00), not a number")
+    return value
+
+
+QueryMoment = Annotated[
+    datetime,
+    BeforeValidator(_not_a_number),
+    AfterValidator(_in_region_if_naive),
+    AfterValidator(check_moment),
+]
 SafeText = Annotated[str, AfterValidator(check_text)]
 SafeId = Annotated[str, AfterValidator(check_id)]
 OptionalSafeId = Annotated[str | None, AfterValidator(_check_optional_id)]

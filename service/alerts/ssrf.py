@@ -153,9 +153,12 @@ def normalize_email(address: str) -> str:
 def normalize_chat_id(chat_id: str | int) -> str:
     """A numeric chat id (negative for groups and channels) or a public `@channelname`."""
     text = str(chat_id).strip()
-    if _CHAT_ID.fullmatch(text) or _CHANNEL.fullmatch(text):
+    # Telegram's ids fit in a signed 64-bit integer (its API says 52 bits are used).
+    if _CHAT_ID.fullmatch(text) and -(2**63) <= int(text) < 2**63:
         return text
-    raise TargetRejected("a Telegram chat id is an integer or @channelname")
+    if _CHANNEL.fullmatch(text):
+        return text
+    raise TargetRejected("a Telegram chat id is a 64-bit integer or @channelname")
 
 
 def check_target(

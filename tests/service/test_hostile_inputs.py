@@ -199,3 +199,29 @@ async def test_an_escalation_step_is_checked_from_the_deadline_it_follows(client
     r = await client.post("/api/v1/admin/sla-policies", json=policy, headers=admin)
     is_problem(r, 422)
     assert r.json()["field"] == "escalation.0.after"
+
+
+async def test_a_number_is_no_date_in_a_query(client, make_user):
+    boss = await make_user("supervisor", SETTLEMENT)
+    for value in ("0.5", "2026", "-1"):
+        r = await client.get("/api/v1/reports/sla", params={"to": value}, headers=boss)
+        is_problem(r, 422)
+    r = await client.get("/api/v1/reports/sla", params={"to": "2026-11-01"}, headers=boss)
+    assert r.status_code == 200, r.text
+
+
+async def test_alert_targets_and_origins_out_of_range(client, make_user):
+    admin = await make_user("admin", "op_tsur")
+    body = {"authority_code": SETTLEMENT, "kind": "telegram", "target": str(2**63)}
+    r = await client.post("/api/v1/admin/alert-endpoints", json=body, headers=admin)
+    is_problem(r, 422)
+    body["target"] = str(-(2**62))
+    r = await client.post("/api/v1/admin/alert-endpoints", json=body, headers=admin)
+    assert r.status_code == 201, r.text
+    for origin in ("https://x.ru:99999", "https://x.ru:0", "https://x.ru:065535"):
+        r = await client.patch(
+            f"/api/v1/admin/pages/{SETTLEMENT_PAGE}",
+            json={"allowed_origins": [origin]},
+            headers=admin,
+        )
+        is_problem(r, 422)
