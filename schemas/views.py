@@ -101,6 +101,11 @@ class LinkIn(StrictModel):
     note: OptionalSafeText = Field(default=None, max_length=500)
 
 
+class LinkManyIn(StrictModel):
+    item_ids: list[uuid.UUID] = Field(min_length=1, max_length=200)
+    note: OptionalSafeText = Field(default=None, max_length=500)
+
+
 class UnlinkIn(StrictModel):
     note: OptionalSafeText = Field(default=None, max_length=500)
 

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from schemas.items import OPEN_STATUSES, Item
 from schemas.users import User
 from service.db import UnitOfWork
-from service.errors import Conflict, NotFound, Unprocessable
+from service.errors import AppError, Conflict, NotFound, Unprocessable
 from service.items.events import actor_of, record
 from service.items.scope import can_see, visible_authorities
 
@@ -73,6 +73,24 @@ async def link(
     )
     record(session, main, "incident_linked", actor=actor, item_id=str(item.id), note=note)
     return item
+
+
+async def link_many(
+    uow: UnitOfWork, main_id: uuid.UUID, user: User, item_ids: list[uuid.UUID], note: str | None
+) -> None:
+    """Link several items to one main item, all or none: a flood of appeals about one problem
+    is linked in one call. A refusal names the item it is about."""
+    scope = await visible_authorities(uow.session, user)
+    for item_id in sorted(set(item_ids)):
+        item = await uow.session.get(Item, item_id)
+        try:
+            if item is None or not can_see(scope, item):
+                raise NotFound(f"no item {item_id} in your queue")
+            await link(uow, item, user, main_id, note)
+        except AppError as exc:
+            exc.detail = f"item {item_id}: {exc.detail}"
+            exc.extra = {**exc.extra, "item_id": str(item_id)}
+            raise
 
 
 async def _check_link(session: AsyncSession, item: Item, main: Item) -> None:

@@ -14,6 +14,7 @@ from schemas.views import (
     ItemRead,
     ItemSummary,
     LinkIn,
+    LinkManyIn,
     MaskedContact,
     RedirectIn,
     RejectIn,
@@ -158,6 +159,15 @@ async def reveal_contact(
 async def link(item: ItemDep, body: LinkIn, uow: UowDep, user: StaffUser) -> ItemRead:
     """Link the item to the main item of the same problem: the main's final reply answers it."""
     item = await linking.link(uow, item, user, body.main_id, body.note)
+    await uow.commit()
+    return await views.detail(uow.session, item)
+
+
+@router.post("/items/{item_id}/linked", response_model=ItemRead, responses=ERRORS)
+async def link_many(item: ItemDep, body: LinkManyIn, uow: UowDep, user: StaffUser) -> ItemRead:
+    """Link up to 200 items to this main item at once, all or none (a 404, 409 or 422 names
+    the item in `item_id`); answers with the main item."""
+    await linking.link_many(uow, item.id, user, body.item_ids, body.note)
     await uow.commit()
     return await views.detail(uow.session, item)
 

@@ -337,3 +337,31 @@ async def test_the_citizen_learns_that_a_link_was_released(client, settings, mak
     kinds = [m["kind"] for m in page.json()["messages"]]
     assert kinds == ["linked", "unlinked"]
     assert "отдельно" in page.json()["messages"][1]["text"]
+
+
+async def test_a_flood_is_linked_in_one_call_all_or_none(client, settings, make_user):
+    main, a, b, c = await reports(
+        client,
+        settings,
+        LIGHT,
+        "Не горит фонарь на Центральной, дом 21.",
+        "Темно на Центральной, фонарь не работает.",
+        "Фонарь на улице Центральной опять не горит.",
+    )
+    staff = await make_user("responder", SETTLEMENT)
+    first = await act(client, c["id"], "link", staff, {"main_id": a["id"]})
+    assert first.status_code == 200
+    ids = [a["id"], b["id"], c["id"]]
+    r = await act(client, main["id"], "linked", staff, {"item_ids": ids})
+    # `c` is linked to `a`, and `a` has a linked item: refused, naming one of them; nothing
+    # was linked by the call.
+    assert r.status_code == 409 and r.json()["item_id"] in ids, r.text
+    r = await client.get(f"/api/v1/items/{main['id']}", headers=staff)
+    assert r.json()["linked_count"] == 0
+    await act(client, c["id"], "unlink", staff)
+    r = await act(client, main["id"], "linked", staff, {"item_ids": ids, "note": "одна линия"})
+    assert r.status_code == 200 and r.json()["linked_count"] == 3, r.text
+    r = await act(client, main["id"], "linked", staff, {"item_ids": [str(uuid.uuid4())]})
+    assert r.status_code == 404 and r.json()["item_id"]
+    r = await act(client, main["id"], "linked", staff, {"item_ids": []})
+    assert r.status_code == 422
