@@ -65,14 +65,24 @@ async def reply(
     # Back to the citizen's channels too (VK, platform, e-mail), with retries by the worker.
     await replies.plan(uow, item, event, channels or replies.ReplyChannels())
     if final and main is None:
-        for linked in await linking.incidents(uow.session, item.id):
-            if linked.authority_code != item.authority_code:  # never another authority's
-                await linking.follow_main(uow, linked, actor_of(user))
-            elif linked.status in transitions.TRANSITIONS["final_reply"][0]:
-                await reply(
-                    uow, linked, user, sla, text=text, final=True, channels=channels, main=item
-                )
+        await _answer_incidents(uow, item, user, sla, text, channels)
     return item
+
+
+async def _answer_incidents(
+    uow: UnitOfWork,
+    main: Item,
+    user: User,
+    sla: SlaContext,
+    text: str,
+    channels: replies.ReplyChannels | None,
+) -> None:
+    """The main item's final reply is the final reply of each open item linked to it."""
+    for linked in await linking.incidents(uow.session, main.id):
+        if linked.authority_code != main.authority_code:  # never another authority's
+            await linking.follow_main(uow, linked, actor_of(user))
+        elif linked.status in transitions.TRANSITIONS["final_reply"][0]:
+            await reply(uow, linked, user, sla, text=text, final=True, channels=channels, main=main)
 
 
 async def _ancestors(session: AsyncSession, code: str) -> list[str]:
@@ -141,9 +151,22 @@ async def redirect(
         reason=reason,
         bounce=bounce is not None,
     )
-    await linking.follow_main(uow, item, actor_of(user))
-    await _carry_incidents(uow, item, user, sla, reason)
+    await _moved(uow, item, user, sla, reason)
     return item
+
+
+async def _moved(
+    uow: UnitOfWork,
+    item: Item,
+    user: User,
+    sla: SlaContext,
+    reason: str,
+    category: str | None = None,
+) -> None:
+    """After a redirect or a placement: the item leaves a main item it no longer shares an
+    authority with, and its own linked items follow it."""
+    await linking.follow_main(uow, item, actor_of(user))
+    await _carry_incidents(uow, item, user, sla, reason, category)
 
 
 async def _carry_incidents(
@@ -239,6 +262,13 @@ async def reopen(uow: UnitOfWork, item: Item, user: User, sla: SlaContext) -> It
     return item
 
 
+async def _set_category(session: AsyncSession, item: Item, category: str) -> None:
+    row = await session.get(Category, category)
+    if row is None or row.parent_code is None:
+        raise Unprocessable(f"{category!r} is not a subcategory code", field="category")
+    item.category, item.priority, item.actionable = row.code, row.priority, True
+
+
 async def assign(
     uow: UnitOfWork,
     item: Item,
@@ -253,10 +283,7 @@ async def assign(
     if await uow.session.get(Authority, authority_code) is None:
         raise Unprocessable(f"unknown authority {authority_code!r}", field="authority_code")
     if category is not None:
-        row = await uow.session.get(Category, category)
-        if row is None or row.parent_code is None:
-            raise Unprocessable(f"{category!r} is not a subcategory code", field="category")
-        item.category, item.priority, item.actionable = row.code, row.priority, True
+        await _set_category(uow.session, item, category)
     previous, item.authority_code = item.authority_code, authority_code
     item.routed_at = sla.now
     await hooks.attach_clocks(uow, item, sla)  # the policy may depend on authority and category
@@ -278,6 +305,5 @@ async def assign(
         to_authority=authority_code,
         category=item.category,
     )
-    await linking.follow_main(uow, item, actor_of(user))
-    await _carry_incidents(uow, item, user, sla, "placed with the main item", category)
+    await _moved(uow, item, user, sla, "placed with the main item", category)
     return item
