@@ -206,3 +206,14 @@ class ItemMessage(SQLModel, table=True):
     # The event that holds the message's current wording (its latest edit).
     event_id: int = Field(sa_column=Column(BigIntId, ForeignKey("item_event.id"), nullable=False))
     created_at: datetime = _dt(default_factory=utcnow)
+
+
+class ItemSeen(SQLModel, table=True):
+    """When a staff member last opened an item: the queue marks what is new to them (never
+    opened, or the citizen wrote since)."""
+
+    __tablename__ = "item_seen"
+
+    user_id: int = Field(foreign_key="app_user.id", primary_key=True)
+    item_id: uuid.UUID = Field(foreign_key="item.id", primary_key=True)
+    seen_at: datetime = _dt(default_factory=utcnow)

@@ -36,6 +36,9 @@ class ItemSummary(BaseModel):
     citizen_wrote_at: datetime | None = None
     # Linked to this main item of the same problem: its final answer answers this one too.
     main_item_id: uuid.UUID | None = None
+    # In the queue: new to the caller (never opened by them, or the citizen wrote since they
+    # last did); null where not computed.
+    unread: bool | None = None
 
 
 class ItemRead(ItemSummary):

@@ -7,10 +7,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from schemas.base import utcnow
 from schemas.items import Item
 from service.deps import StaffUser, UowDep
 from service.errors import NotFound
 from service.items.scope import can_see, visible_authorities
+from service.items.seen import mark_seen
 from service.items.writer import Intake
 
 
@@ -19,6 +21,10 @@ async def _load(uow: UowDep, user: StaffUser, item_id: uuid.UUID, *, lock: bool)
     # Another authority's item is indistinguishable from a missing one (no existence oracle).
     if item is None or not can_see(await visible_authorities(uow.session, user), item):
         raise NotFound(f"no item {item_id} in your queue")
+    assert user.id is not None
+    # Opened: no longer new to this user (kept when the request commits: reads of the item
+    # and its history, and every action).
+    await mark_seen(uow.session, user.id, item.id, utcnow())
     return item
 
 

@@ -25,7 +25,7 @@ from schemas.views import (
     UnlinkIn,
 )
 from service.deps import SettingsDep, StaffUser, SupervisorUser, UowDep
-from service.items import actions, linking, privacy, views
+from service.items import actions, linking, privacy, seen, views
 from service.items.dependencies import ItemDep, LockedItemDep
 from service.items.queue import QueueFilter, list_queue
 from service.replies.deliveries import ReplyChannels
@@ -55,17 +55,24 @@ async def get_queue(
         statuses, category, priority, due_before, authority_code, limit, cursor, linked=linked
     )
     items, next_cursor = await list_queue(uow.session, user, f)
-    return Page(items=[views.summary(i) for i in items], next_cursor=next_cursor)
+    assert user.id is not None
+    new = await seen.unread(uow.session, user.id, items)
+    page = [views.summary(i).model_copy(update={"unread": i.id in new}) for i in items]
+    return Page(items=page, next_cursor=next_cursor)
 
 
 @router.get("/items/{item_id}", response_model=ItemRead, responses=ERRORS)
 async def get_item(item: ItemDep, uow: UowDep) -> ItemRead:
-    return await views.detail(uow.session, item)
+    read = await views.detail(uow.session, item)
+    await uow.commit()  # the item is now seen by the caller
+    return read
 
 
 @router.get("/items/{item_id}/events", response_model=list[EventRead], responses=ERRORS)
 async def get_events(item: ItemDep, uow: UowDep) -> list[EventRead]:
-    return await views.events(uow.session, item.id)
+    history = await views.events(uow.session, item.id)
+    await uow.commit()  # the item is now seen by the caller
+    return history
 
 
 @router.post("/items/{item_id}/claim", response_model=ItemRead, responses=ERRORS)
