@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -9,6 +10,13 @@ from typing import Any, Protocol
 import structlog
 
 log = structlog.get_logger()
+# How long a citizen's request waits for Redis (a rate-limit count, the routing job's enqueue).
+# Redis answers in well under a millisecond; a paused or stuck one must not hold intake, which
+# needs only the database: past this the limit fails open and the sweep enqueues the job.
+INTAKE_REDIS_TIMEOUT_S = 0.5
+# The same for the jobs a committed transaction sends (an action's deliveries and SLA checks):
+# past it the outbox and SLA sweeps send what is left.
+FLUSH_TIMEOUT_S = 2.0
 
 
 class JobSink(Protocol):
@@ -43,11 +51,23 @@ class JobBuffer:
 
     async def flush(self, sink: JobSink) -> None:
         jobs, self.pending = self.pending, []
-        for job in jobs:
-            try:
-                await sink.enqueue_job(
-                    job.name, *job.args, _job_id=job.job_id, _defer_until=job.defer_until
-                )
-            except Exception as exc:
-                # The row is committed; the periodic sweep re-enqueues whatever Redis did not take.
-                log.warning("queue.enqueue_failed", job=job.name, job_id=job.job_id, error=str(exc))
+        sent = 0
+        try:
+            # One budget for the whole flush: the answer to the request (or the job's end)
+            # waits for Redis this long at most.
+            async with asyncio.timeout(FLUSH_TIMEOUT_S):
+                for job in jobs:
+                    await self._send(sink, job)
+                    sent += 1
+        except TimeoutError:
+            log.warning("queue.enqueue_timed_out", left=len(jobs) - sent)
+
+    @staticmethod
+    async def _send(sink: JobSink, job: PendingJob) -> None:
+        try:
+            await sink.enqueue_job(
+                job.name, *job.args, _job_id=job.job_id, _defer_until=job.defer_until
+            )
+        except Exception as exc:
+            # The row is committed; the periodic sweep re-enqueues whatever Redis did not take.
+            log.warning("queue.enqueue_failed", job=job.name, job_id=job.job_id, error=str(exc))

@@ -41,7 +41,7 @@ from service.items.intake import NewItem, item_fields, received_event_data
 from service.items.references import References
 from service.items.writer_core import insert_batch as insert_core
 from service.items.writer_pg import insert_batch
-from service.queue import PendingJob
+from service.queue import INTAKE_REDIS_TIMEOUT_S, PendingJob
 
 log = structlog.get_logger()
 BATCHES = Counter("intake_batches_total", "Group-commit transactions of the intake writer")
@@ -269,8 +269,9 @@ class IntakeWriter:
         assert self._sink is not None
         jobs = [PendingJob(ROUTE_ITEM, (str(i),), route_job_id(str(i))) for i in created]
         try:
-            await self._sink.enqueue_many(jobs)
-        except Exception as exc:
+            async with asyncio.timeout(INTAKE_REDIS_TIMEOUT_S):
+                await self._sink.enqueue_many(jobs)
+        except Exception as exc:  # a TimeoutError too: a paused Redis must not hold intake
             # The rows are committed; the periodic sweep enqueues what Redis did not take.
             log.warning("queue.enqueue_failed", jobs=len(jobs), error=str(exc))
 

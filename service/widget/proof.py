@@ -14,6 +14,7 @@ same solution does not. Redis down: the check of reuse fails open, like the rate
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -27,6 +28,7 @@ import structlog
 
 from service.clients.redis import QueueClient
 from service.errors import Forbidden
+from service.queue import INTAKE_REDIS_TIMEOUT_S
 
 log = structlog.get_logger()
 ALGORITHM = "SHA-256"
@@ -92,11 +94,12 @@ async def claim(queue: QueueClient, challenge: str, holder: str, ttl_s: int) -> 
     """One report per solution: the first holder keeps it; a retry by the same holder passes."""
     key = f"altcha:{challenge}"
     try:
-        redis = await queue.pool()
-        if await redis.set(key, holder, ex=ttl_s, nx=True):
-            return
-        owner = await redis.get(key)
-    except Exception as exc:
+        async with asyncio.timeout(INTAKE_REDIS_TIMEOUT_S):
+            redis = await queue.pool()
+            if await redis.set(key, holder, ex=ttl_s, nx=True):
+                return
+            owner = await redis.get(key)
+    except Exception as exc:  # a TimeoutError too: a paused Redis must not hold intake
         log.warning("altcha.replay_check_unavailable", error=str(exc)[:200])
         return
     if owner is None or owner.decode() != holder:

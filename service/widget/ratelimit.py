@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import structlog
@@ -9,6 +10,7 @@ from fastapi import Request
 
 from service.clients.redis import QueueClient
 from service.errors import TooManyRequests
+from service.queue import INTAKE_REDIS_TIMEOUT_S
 
 log = structlog.get_logger()
 
@@ -27,11 +29,12 @@ async def enforce(
     window = int(time.time()) // window_s
     key = f"ratelimit:{scope}:{client}:{window}"
     try:
-        redis = await queue.pool()
-        count = await redis.incr(key)
-        if count == 1:
-            await redis.expire(key, window_s)
-    except Exception as exc:
+        async with asyncio.timeout(INTAKE_REDIS_TIMEOUT_S):
+            redis = await queue.pool()
+            count = await redis.incr(key)
+            if count == 1:
+                await redis.expire(key, window_s)
+    except Exception as exc:  # a TimeoutError too: a paused Redis
         # Fail open: intake must keep working on the database alone when Redis is down.
         log.warning("ratelimit.unavailable", error=str(exc)[:200])
         return
