@@ -8,13 +8,14 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import col, select
 
 from schemas.base import utcnow
 from schemas.items import Item, Status
 from schemas.jobs import ROUTE_ITEM, route_job_id
 from service.channels.platform import PAGE, PollError, fetch_page, read_cursor, store_page
-from service.items.pipeline import route_item
+from service.items.pipeline import route_item, routing_failed
 from service.items.privacy import purge_expired
 from service.routing.service import router_for
 from service.sla.hooks import sla_context
@@ -27,13 +28,32 @@ WORK_BUDGET_S = 15
 
 
 async def route(ctx: WorkerContext, item_id: str) -> str:
-    async with job_uow(ctx) as uow:
-        sla = await sla_context(uow, ctx["settings"])
-        router = await router_for(uow.session, ctx["settings"])
-        outcome = await route_item(uow, uuid.UUID(item_id), sla, router)
-        await uow.commit()
+    try:
+        async with job_uow(ctx) as uow:
+            sla = await sla_context(uow, ctx["settings"])
+            router = await router_for(uow.session, ctx["settings"])
+            outcome = await route_item(uow, uuid.UUID(item_id), sla, router)
+            await uow.commit()
+    except Exception as exc:
+        if _transient(exc):
+            raise  # the database or the network: the sweep tries again, nothing is counted
+        log.exception("items.route.failed", item_id=item_id)
+        async with job_uow(ctx) as uow:
+            sla = await sla_context(uow, ctx["settings"])
+            error = f"{type(exc).__name__}: {exc}"[:300]
+            outcome = await routing_failed(uow, uuid.UUID(item_id), error, sla)
+            await uow.commit()
     log.info("items.routed", item_id=item_id, outcome=outcome)
     return outcome
+
+
+def _transient(exc: Exception) -> bool:
+    """A failure of the database or the network, not of the item: worth trying again as is."""
+    if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError):
+        return True
+    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
+    # Connection, resources, operator intervention, a deadlock or serialization failure.
+    return isinstance(exc, DBAPIError) and state[:2] in ("08", "53", "57", "40")
 
 
 async def sweep(ctx: WorkerContext) -> int:

@@ -6,9 +6,9 @@ import uuid
 from typing import Any
 
 import structlog
-from sqlmodel import select
+from sqlmodel import func, select
 
-from schemas.items import Channel, Item, ItemMessage, Status
+from schemas.items import Channel, Item, ItemEvent, ItemMessage, Status
 from service.db import UnitOfWork
 from service.items.events import record
 from service.routing.decision import Decision, RouteInput
@@ -91,4 +91,42 @@ def _reject(
 ) -> str:
     data.update(reason=reason, reasons=reasons)
     record(uow.session, item, "rejected", actor="router", to_status=Status.rejected, **data)
+    return item.status
+
+
+# A routing job that raises for the item itself (the router, the SLA set-up), not for the
+# database, is tried this many times (the sweep re-enqueues it) before a person gets it.
+ROUTING_ATTEMPTS = 3
+
+
+async def routing_failed(uow: UnitOfWork, item_id: uuid.UUID, error: str, sla: SlaContext) -> str:
+    """Record a failed routing of a `new` item; the last allowed failure puts it in triage, so
+    the ЦУР sees it with its clocks running, instead of it staying `new` and unseen."""
+    item = await uow.session.get(Item, item_id, with_for_update=True)
+    if item is None or item.status != Status.new:
+        return "already"
+    stmt = select(func.count()).where(
+        ItemEvent.item_id == item.id, ItemEvent.kind == "routing_failed"
+    )
+    attempt = (await uow.session.exec(stmt)).one() + 1
+    record(uow.session, item, "routing_failed", actor="router", error=error, attempt=attempt)
+    if attempt < ROUTING_ATTEMPTS:
+        return "failed"
+    item.authority_code, item.routed_at = TRIAGE_AUTHORITY, sla.now
+    try:
+        async with uow.session.begin_nested():
+            await attach_clocks(uow, item, sla)
+    except Exception:  # the clocks themselves may be what fails: the ЦУР still gets the item
+        log.exception("items.route.no_clocks", item_id=str(item.id))
+        item.authority_code, item.routed_at = TRIAGE_AUTHORITY, sla.now
+    reason = f"routing failed {attempt} times: {error}"
+    record(
+        uow.session,
+        item,
+        "triaged",
+        actor="router",
+        to_status=Status.triage,
+        authority_code=TRIAGE_AUTHORITY,
+        reasons=[reason],
+    )
     return item.status

@@ -122,3 +122,59 @@ async def test_a_failed_job_keeps_its_error_as_its_result(settings, sessionmaker
         await pool.aclose()
     assert info is not None and info.success is False
     assert isinstance(info.result, str) and info.result.startswith("ValueError: "), info.result
+
+
+async def test_an_item_the_router_cannot_handle_reaches_triage_after_three_tries(
+    client, settings, sessionmaker, monkeypatch
+):
+    """A poison item (the router raises on it every time) must not stay `new` and unseen:
+    each failure is recorded, the third puts it in triage with its clocks; its neighbours
+    are routed as usual."""
+    real = jobs.router_for
+
+    async def router_for(session, s):
+        router = await real(session, s)
+
+        class Poisoned:
+            def route(self, given):
+                if "ЯД" in given.text:
+                    raise ValueError("the router cannot read this text")
+                return router.route(given)
+
+        return Poisoned()
+
+    monkeypatch.setattr(jobs, "router_for", router_for)
+    poison = (await widget_report(client, text="ЯД: не горит фонарь")).json()["id"]
+    fine = (await widget_report(client, text="Не горит фонарь на Центральной")).json()["id"]
+    ctx = await ctx_for(settings, sessionmaker)
+    try:
+        assert await jobs.route(ctx, fine) == "routed"
+        outcomes = [await jobs.route(ctx, poison) for _ in range(4)]
+    finally:
+        await ctx["redis"].aclose()
+    assert outcomes == ["failed", "failed", "triage", "already"]
+    item = await load(sessionmaker, poison)
+    assert (item.status, item.authority_code) == ("triage", "op_tsur")
+    assert item.resolution_due_at is not None, "no clocks: the ЦУР would not be alerted"
+    assert await events(sessionmaker, poison) == [
+        "received",
+        "routing_failed",
+        "routing_failed",
+        "routing_failed",
+        "triaged",
+    ]
+
+
+def test_only_failures_of_the_item_count_towards_triage():
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    class Driver(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            self.sqlstate = sqlstate
+
+    assert jobs._transient(OperationalError("SELECT 1", {}, Exception("connection refused")))
+    assert jobs._transient(ConnectionResetError())
+    assert jobs._transient(DBAPIError("SELECT 1", {}, Driver("08006")))
+    assert jobs._transient(DBAPIError("UPDATE item", {}, Driver("40P01")))
+    assert not jobs._transient(DBAPIError("INSERT", {}, Driver("22001")))  # the item's value
+    assert not jobs._transient(ValueError("the router cannot read this text"))
