@@ -185,3 +185,53 @@ async def test_with_redis_down_one_broken_item_does_not_stop_the_sweep(
         assert checked is not None and checked.sla_next_check_at != long_ago + dt.timedelta(
             minutes=1
         )
+
+
+async def test_a_level_is_recorded_once_however_it_is_raised(
+    client, settings, make_user, sessionmaker
+):
+    """Two checks of one due item at once wait for each other (the row lock); and an alert
+    raised again without the item's own marks (what a lost update would do) meets the unique
+    constraint and adds nothing."""
+    import asyncio
+    import datetime as dt
+    import uuid
+
+    from schemas.items import Item
+    from service.db import UnitOfWork
+    from service.sla import engine
+    from service.sla.calendars import calendar_registry
+    from service.sla.checks import check_item, raise_alert
+
+    admin = await make_user("admin", "op_tsur")
+    await one_minute_policy(client, admin, seconds=60)
+    with receiver() as rec:
+        await endpoint(client, admin, rec.url, rec.secret)
+    item_id = uuid.UUID((await widget_report(client)).json()["id"])
+    await run_worker_burst(settings, cron=False)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
+
+    async def check() -> int:
+        async with sessionmaker() as s:
+            registry = await calendar_registry(s, settings.catalog_dir)
+            raised = await check_item(UnitOfWork(s, None), item_id, later, registry)
+            await s.commit()
+        return raised
+
+    raised = await asyncio.gather(check(), check())
+    levels = await count(sessionmaker, Alert)
+    assert sorted(raised) == [0, levels] and levels >= 2  # one check raised them all
+    async with sessionmaker() as s:
+        item = await s.get(Item, item_id)
+        assert item is not None and item.sla is not None
+        registry = await calendar_registry(s, settings.catalog_dir)
+        clock = item.sla["clocks"]["first_response"]
+        clock["alerted"] = []  # as if the item's marks were lost
+        [breach] = [
+            lv
+            for lv in engine._levels(item, "first_response", clock, registry)
+            if lv.level == "breach"
+        ]
+        assert await raise_alert(s, item, breach, later) is None
+        await s.rollback()
+    assert await count(sessionmaker, Alert) == levels
