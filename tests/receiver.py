@@ -19,6 +19,7 @@ from typing import Any
 class Receiver:
     key: bytes
     fail_first: int = 0  # answer 500 to this many requests first
+    delay_s: float = 0  # answer each request this much later (a slow receiver)
     url: str = ""
     attempts: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)
     accepted: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -34,7 +35,10 @@ class Receiver:
         payload = json.loads(body)
         with self.lock:
             self.attempts.append((time.time(), mid, payload))
-            if len(self.attempts) <= self.fail_first:
+            refused = len(self.attempts) <= self.fail_first
+        time.sleep(self.delay_s)
+        with self.lock:
+            if refused:
                 return 500
             digest = hmac.new(self.key, f"{mid}.{ts}.".encode() + body, hashlib.sha256).digest()
             want = base64.b64encode(digest).decode()
@@ -51,8 +55,8 @@ class Receiver:
 
 
 @contextmanager
-def receiver(fail_first: int = 0) -> Iterator[Receiver]:
-    rec = Receiver(key=b"k" * 32, fail_first=fail_first)
+def receiver(fail_first: int = 0, delay_s: float = 0) -> Iterator[Receiver]:
+    rec = Receiver(key=b"k" * 32, fail_first=fail_first, delay_s=delay_s)
 
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *args: Any) -> None:

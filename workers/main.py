@@ -174,6 +174,10 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         "max_jobs": 20,
         "health_check_interval": 15,
         "handle_signals": True,
+        # On SIGTERM (a deploy) stop taking jobs and let those running finish, a delivery
+        # included (its attempt is capped at 15 s), rather than cancel them mid-send and leave
+        # them to be sent again when their lease runs out. Within Kubernetes' default 30 s.
+        "job_completion_wait": 20,
     }
 
 

@@ -25,8 +25,8 @@ from tests.builders import SETTLEMENT_PAGE, run_workers_for, widget_report
 
 EXE = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "feedback-router"
 SWEEPS = {"SWEEP_INTERVAL_S": "1", "SWEEP_STALE_AFTER_S": "0", "SLA_SWEEP_INTERVAL_S": "1"}
-# One client sends them all: the per-address limit would refuse most.
-NO_LIMIT = {"WIDGET_RATE_LIMIT_PER_IP": "1000000"}
+# One client sends them all (the per-address limit would refuse most); the receiver is local.
+NO_LIMIT = {"WIDGET_RATE_LIMIT_PER_IP": "1000000", "ALERT_ALLOW_PRIVATE_TARGETS": "true"}
 
 
 def spawn(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
@@ -143,3 +143,39 @@ async def test_an_api_killed_mid_stream_loses_no_acknowledged_item(sessionmaker,
     assert all(again[k] == v for k, v in acknowledged.items())
     async with sessionmaker() as s:
         assert (await s.exec(select(func.count()).select_from(Item))).one() == len(keys)
+
+
+async def test_a_worker_stopped_for_a_deploy_finishes_the_delivery_it_started(
+    client, settings, make_user, sessionmaker, cli_env
+):
+    """SIGTERM while an alert is on its way to a slow receiver: the worker finishes that
+    delivery (recorded sent, sent once) before it exits, instead of cancelling it mid-send."""
+    from schemas.sla import AlertDelivery
+    from tests.builders import one_minute_policy
+    from tests.receiver import receiver
+    from tests.workers.test_sla_delivery import endpoint
+
+    admin = await make_user("admin", "op_tsur")
+    with receiver(delay_s=3) as rec:
+        await one_minute_policy(client, admin, seconds=2)  # the warning is due at +1 s
+        await endpoint(client, admin, rec.url, rec.secret)
+        await widget_report(client)
+        worker = spawn(cli_env, "worker")
+        try:
+            for _ in range(600):
+                if rec.attempts:
+                    break
+                await asyncio.sleep(0.05)
+            assert rec.attempts, "no delivery started"
+            stopped = time.monotonic()
+            worker.send_signal(signal.SIGTERM)
+            code = await asyncio.to_thread(worker.wait, 25)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        took = time.monotonic() - stopped
+    assert code == 0 and took < 20, (code, took)
+    assert len(rec.attempts) == 1 and len(rec.accepted) == 1
+    async with sessionmaker() as s:
+        [delivery] = (await s.exec(select(AlertDelivery))).all()
+    assert (delivery.status, delivery.attempts) == ("sent", 0)  # attempts counts failures
