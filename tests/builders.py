@@ -9,6 +9,8 @@ import uuid
 from typing import Any
 
 import httpx
+from arq.constants import in_progress_key_prefix
+from redis.asyncio import Redis
 
 from service.config import Settings
 from workers.main import create_worker
@@ -68,6 +70,20 @@ async def run_worker_burst(settings: Settings, *, cron: bool = True, limit_s: fl
         with contextlib.suppress(asyncio.CancelledError):
             await task
         await worker.close()
+        await _release_cancelled_jobs(settings)
+
+
+async def _release_cancelled_jobs(settings: Settings) -> None:
+    """A job the worker took in its last instant (a cron's sweep) was cancelled with it, and
+    arq's lock on it would hold the next burst for 40 s: the burst's worker is gone, so its
+    locks go too (the job itself is still queued and runs next time)."""
+    redis = Redis.from_url(settings.redis_url)
+    try:
+        keys = await redis.keys(in_progress_key_prefix + "*")
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
 
 
 async def routed_item(client: httpx.AsyncClient, settings: Settings, **overrides: Any) -> str:
@@ -94,6 +110,7 @@ async def run_workers_for(settings: Settings, seconds: float, *, count: int = 1)
             with contextlib.suppress(asyncio.CancelledError):
                 await t
             await w.close()
+        await _release_cancelled_jobs(settings)
 
 
 async def admin_headers(make_user: Any) -> dict[str, str]:
