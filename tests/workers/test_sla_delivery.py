@@ -235,3 +235,37 @@ async def test_a_level_is_recorded_once_however_it_is_raised(
         assert await raise_alert(s, item, breach, later) is None
         await s.rollback()
     assert await count(sessionmaker, Alert) == levels
+
+
+async def test_redis_flushed_while_a_retry_waits_still_delivers_once(
+    client, settings, make_user, sessionmaker, redis
+):
+    """The warning's first attempt fails and its retry waits in Redis as a deferred job; Redis
+    forgets it. The sweep over the due deliveries sends it, once, under the same id."""
+    import datetime as dt
+    import uuid
+
+    from service.db import UnitOfWork
+    from service.sla.calendars import calendar_registry
+    from service.sla.checks import check_item
+
+    admin = await make_user("admin", "op_tsur")
+    with receiver(fail_first=1) as rec:
+        await one_minute_policy(client, admin, seconds=60)  # warning at +30 s, breach at +60 s
+        await endpoint(client, admin, rec.url, rec.secret)
+        item_id = uuid.UUID((await widget_report(client)).json()["id"])
+        await run_worker_burst(settings, cron=False)
+        async with sessionmaker() as s:  # the warning comes due, as time would bring it
+            registry = await calendar_registry(s, settings.catalog_dir)
+            later = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=31)
+            assert await check_item(UnitOfWork(s, None), item_id, later, registry) == 1
+            for delivery in (await s.exec(select(AlertDelivery))).all():
+                delivery.next_attempt_at = dt.datetime.now(dt.UTC)  # its moment, come
+                s.add(delivery)
+            await s.commit()
+        await run_worker_burst(settings)  # the sweep sends it: 500, a retry in ~10 s
+        assert len(rec.attempts) == 1 and not rec.accepted
+        await redis.flushdb()  # ... and Redis forgets the retry
+        await run_workers_for(settings, 16)
+    assert len(rec.attempts) == 2 and rec.attempts[0][1] == rec.attempts[1][1]
+    assert [len(v) for v in rec.accepted.values()] == [1]
