@@ -148,6 +148,22 @@ class TestRateLimit:
         r = await widget_report(client)  # limit restored: accepted again
         assert r.status_code == 202
 
+    async def test_the_limit_is_shared_by_every_api_process(self, settings):
+        """Two API processes (two apps on one Redis): a client spreading its reports over
+        both gets the limit once, not once per process."""
+        from service.main import create_app
+
+        limited = settings.model_copy(update={"widget_rate_limit_per_ip": 4})
+        codes = []
+        apps = [create_app(limited), create_app(limited)]
+        async with apps[0].router.lifespan_context(apps[0]):
+            async with apps[1].router.lifespan_context(apps[1]):
+                for n in range(6):
+                    transport = httpx.ASGITransport(app=apps[n % 2])
+                    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+                        codes.append((await widget_report(c)).status_code)
+        assert codes == [202, 202, 202, 202, 429, 429]
+
     async def test_a_retry_of_a_stored_report_gets_its_answer_past_the_limit(
         self, app, client, settings
     ):
