@@ -1,0 +1,81 @@
+"""PostgreSQL goes away under traffic and comes back (SPEC §8): while it is gone, intake
+answers 503 with Retry-After and acknowledges nothing it has not stored; afterwards it
+accepts again, and every acknowledged report is in the table."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlmodel import select
+
+from schemas.items import Item
+from tests.builders import widget_report
+
+pytestmark = pytest.mark.usefixtures("redis")
+OUTAGE_S = 3
+
+
+async def _admin(url: str, *statements: str) -> None:
+    # From the server's maintenance database: this test's own is the one taken away.
+    engine = create_async_engine(
+        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    async with engine.connect() as conn:
+        for sql in statements:
+            await conn.execute(text(sql))
+    await engine.dispose()
+
+
+async def test_intake_through_a_database_outage(client, settings, sessionmaker):
+    url = settings.effective_database_url
+    if not url.startswith("postgresql"):
+        pytest.skip("a server outage: PostgreSQL only")
+    name = make_url(url).database
+    answers: list[tuple[float, int, str, str]] = []
+
+    async def traffic(seconds: float) -> None:
+        stop = time.monotonic() + seconds
+        while time.monotonic() < stop:
+            r = await widget_report(client, text="Яма на дороге у школы")
+            body = r.json()
+            answers.append(
+                (
+                    time.monotonic(),
+                    r.status_code,
+                    body.get("id", ""),
+                    r.headers.get("retry-after", ""),
+                )
+            )
+            await asyncio.sleep(0.05)
+
+    async def outage() -> tuple[float, float]:
+        await asyncio.sleep(1)
+        began = time.monotonic()
+        await _admin(
+            url,
+            f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false',
+            f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'",
+        )
+        await asyncio.sleep(OUTAGE_S)
+        await _admin(url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        return began, time.monotonic()
+
+    try:
+        _, (began, ended) = await asyncio.gather(traffic(1 + OUTAGE_S + 6), outage())
+    finally:
+        await _admin(url, f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    codes = {code for _, code, _, _ in answers}
+    assert codes <= {202, 503}, answers
+    during = [a for a in answers if began + 0.5 < a[0] < ended]
+    assert during and all(code == 503 and retry for _, code, _, retry in during), during
+    after = [code for at, code, _, _ in answers if at > ended + 5]
+    assert after and set(after) == {202}, "intake did not come back within 5 s"
+    acknowledged = {i for _, code, i, _ in answers if code == 202}
+    async with sessionmaker() as s:
+        stored = {str(i) for i in (await s.exec(select(Item.id))).all()}
+    assert acknowledged <= stored, "a 202 without its row"
