@@ -164,6 +164,21 @@ class TestRateLimit:
                         codes.append((await widget_report(c)).status_code)
         assert codes == [202, 202, 202, 202, 429, 429]
 
+    async def test_a_forged_forwarded_for_does_not_escape_the_limit(self, app, client, settings):
+        """Without a trusted proxy (uvicorn's --forwarded-allow-ips) the header is the client's
+        own claim: the limit counts the peer address."""
+        app.state.settings = settings.model_copy(update={"widget_rate_limit_per_ip": 2})
+        try:
+            codes = []
+            for n in range(4):
+                forged = {"X-Forwarded-For": f"203.0.113.{n}", "X-Real-IP": f"198.51.100.{n}"}
+                body = {"page_id": SETTLEMENT_PAGE, "text": "Не горит фонарь у школы"}
+                r = await client.post("/api/v1/widget/reports", json=body, headers=forged)
+                codes.append(r.status_code)
+        finally:
+            app.state.settings = settings
+        assert codes == [202, 202, 429, 429]
+
     async def test_a_retry_of_a_stored_report_gets_its_answer_past_the_limit(
         self, app, client, settings
     ):
