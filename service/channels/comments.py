@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from schemas.items import Contact, Item, ItemEvent, Status
 from service.channels.threads import edit_joined, join_thread, joined_before_key
@@ -38,24 +38,43 @@ def _edit(uow: UnitOfWork, existing: Item, new: NewItem) -> str:
     return "unchanged"
 
 
+async def _item_of(uow: UnitOfWork, channel: str, external_id: str) -> Item | None:
+    """The item the comment is, or the item it was joined to."""
+    item = await find_existing(uow.session, channel, external_id)
+    return item or await joined_before_key(uow.session, channel, external_id)
+
+
+async def _fate(uow: UnitOfWork, item: Item, external_id: str, event_id: str | None) -> int | None:
+    """How many times more the comment was deleted than restored, or None when this network
+    event was recorded already (VK delivers one again until it hears `ok`)."""
+    stmt = select(ItemEvent).where(
+        ItemEvent.item_id == item.id,
+        col(ItemEvent.kind).in_(("source_deleted", "source_restored")),
+    )
+    mine = [
+        e for e in (await uow.session.exec(stmt)).all() if e.data.get("external_id") == external_id
+    ]
+    if event_id is not None and any(e.data.get("event_id") == event_id for e in mine):
+        return None
+    return sum(1 if e.kind == "source_deleted" else -1 for e in mine)
+
+
 async def record_deletion(
-    uow: UnitOfWork, channel: str, external_id: str, deleted_by: int | None
+    uow: UnitOfWork,
+    channel: str,
+    external_id: str,
+    deleted_by: int | None,
+    event_id: str | None = None,
 ) -> str:
     """The comment was deleted in the network (by its author or a moderator): the item, or the
     item it was joined to, records it once. Nothing else changes: the appeal was received and
     is answered (a reply under a deleted comment cannot be posted; the outbox says so)."""
-    item = await find_existing(uow.session, channel, external_id)
-    if item is None:
-        item = await joined_before_key(uow.session, channel, external_id)
+    item = await _item_of(uow, channel, external_id)
     if item is None:
         return "unknown"
-    stmt = select(ItemEvent.id).where(
-        ItemEvent.item_id == item.id, ItemEvent.kind == "source_deleted"
-    )
-    for event_id in (await uow.session.exec(stmt)).all():
-        said = await uow.session.get(ItemEvent, event_id)
-        if said is not None and said.data.get("external_id") == external_id:
-            return "duplicate"  # VK delivers an event again until it hears `ok`
+    fate = await _fate(uow, item, external_id, event_id)
+    if fate is None or fate > 0:
+        return "duplicate"  # this event again, or a comment already recorded as gone
     author = await uow.session.get(Contact, item.id)
     by_author = (
         deleted_by is not None
@@ -69,5 +88,28 @@ async def record_deletion(
         actor="citizen" if by_author else "channel",
         external_id=external_id,
         by_author=by_author,
+        event_id=event_id,
     )
     return "deleted"
+
+
+async def record_restore(
+    uow: UnitOfWork, channel: str, external_id: str, event_id: str | None = None
+) -> str | None:
+    """A deleted comment was restored in the network: recorded once per deletion on its item.
+    None when no item holds the comment (a restore of one we never got is a new comment)."""
+    item = await _item_of(uow, channel, external_id)
+    if item is None:
+        return None
+    fate = await _fate(uow, item, external_id, event_id)
+    if fate is None or fate <= 0:
+        return "duplicate"
+    record(
+        uow.session,
+        item,
+        "source_restored",
+        actor="channel",
+        external_id=external_id,
+        event_id=event_id,
+    )
+    return "restored"

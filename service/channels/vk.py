@@ -13,7 +13,7 @@ from schemas.catalog import Page
 from schemas.channels import VkComment, VkCommentDeleted, VkEnvelope, VkGroup, VkGroupIn
 from schemas.common import check_text
 from schemas.items import Channel
-from service.channels.comments import record_deletion, store_comment
+from service.channels.comments import record_deletion, record_restore, store_comment
 from service.config import Settings
 from service.db import UnitOfWork
 from service.errors import Forbidden, Unprocessable
@@ -97,9 +97,12 @@ async def handle_event(
     comment = _comment(envelope)
     if comment is None or comment.from_id < 0:
         return "skipped"  # communities' own comments are our replies, not appeals
-    return await store_comment(
-        uow, _new_item(group, comment), edit=envelope.type == "wall_reply_edit", settings=settings
-    )
+    new = _new_item(group, comment)
+    if envelope.type == "wall_reply_restore":
+        restored = await record_restore(uow, new.channel, new.external_id, envelope.event_id)
+        if restored is not None:
+            return restored
+    return await store_comment(uow, new, edit=envelope.type == "wall_reply_edit", settings=settings)
 
 
 async def _deleted(uow: UnitOfWork, group: VkGroup, envelope: VkEnvelope) -> str:
@@ -108,4 +111,6 @@ async def _deleted(uow: UnitOfWork, group: VkGroup, envelope: VkEnvelope) -> str
     except ValidationError:
         return "skipped"
     external_id = f"{group.page_id}#{gone.id}"
-    return await record_deletion(uow, Channel.comment, external_id, gone.deleted_by)
+    return await record_deletion(
+        uow, Channel.comment, external_id, gone.deleted_by, envelope.event_id
+    )

@@ -451,3 +451,28 @@ async def test_a_part_posted_before_a_failed_attempt_still_joins(tg_live, make_u
     r = await client.post(tg.URL, json=answer, headers=tg.HEADERS)
     assert r.json()["outcome"] == "joined", (r.json(), parts)
     assert len(await items(sessionmaker)) == 1
+
+
+async def test_a_restored_comment_is_recorded_once_per_deletion(live, make_user, sessionmaker):
+    """VK's `wall_reply_restore` carries the comment again: on a stored comment it is recorded
+    (once, whatever VK re-sends); a comment deleted again after that is recorded again. A
+    restore of a comment never stored is an appeal like a new comment."""
+    settings, client, _, _ = live
+    item = await vk_item_asked(client, settings, make_user, sessionmaker)
+    restore = event("wall_reply_restore", comment_id=501, event_id="r1")
+    for body in (
+        deleted(501, "d1", deleter_id=777),
+        restore,
+        restore,  # VK's retry
+        {**event("wall_reply_restore", comment_id=501, event_id="r2")},  # nothing to restore
+        deleted(501, "d6", deleter_id=777),
+        event("wall_reply_restore", comment_id=777, event_id="r3", from_id=555),
+    ):
+        assert (await client.post(URL, json=body)).text == "ok"
+    fates = [
+        (e.kind, e.data.get("event_id"))
+        for e in await events(sessionmaker, item.id)
+        if e.kind in ("source_deleted", "source_restored")
+    ]
+    assert fates == [("source_deleted", "d1"), ("source_restored", "r1"), ("source_deleted", "d6")]
+    assert len(await items(sessionmaker)) == 2  # the restored stranger's comment: a new appeal
