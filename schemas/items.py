@@ -215,5 +215,8 @@ class ItemSeen(SQLModel, table=True):
     __tablename__ = "item_seen"
 
     user_id: int = Field(foreign_key="app_user.id", primary_key=True)
-    item_id: uuid.UUID = Field(foreign_key="item.id", primary_key=True)
+    # No foreign key on purpose: PostgreSQL's check of one takes a share lock on the item row,
+    # so a first open (inserting here) and an action on the item (its row locked, then a mark
+    # here) deadlocked. Items are never deleted, so nothing can be left dangling.
+    item_id: uuid.UUID = Field(primary_key=True)
     seen_at: datetime = _dt(default_factory=utcnow)

@@ -24,9 +24,7 @@ def upgrade() -> None:
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("item_id", sa.Uuid(), nullable=False),
         sa.Column("seen_at", schemas.base.UTCDateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["item_id"], ["item.id"], name=op.f("fk_item_seen_item_id_item")
-        ),
+        # No foreign key to item: see schemas.items.ItemSeen (a lock-order deadlock).
         sa.ForeignKeyConstraint(
             ["user_id"], ["app_user.id"], name=op.f("fk_item_seen_user_id_app_user")
         ),
