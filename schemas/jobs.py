@@ -14,6 +14,9 @@ DELIVER_REPLY = "replies.deliver"
 REPLIES_SWEEP = "replies.sweep"
 PURGE_PII = "privacy.purge"
 POLL_PLATFORM = "platform.poll"
+# After SIGTERM a worker takes no new job and lets those running finish for this long; whatever
+# stops it (`make run`, compose, Kubernetes) must wait longer before killing it.
+WORKER_STOP_GRACE_S = 20
 
 
 def route_job_id(item_id: str) -> str:

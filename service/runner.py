@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
+from schemas.jobs import WORKER_STOP_GRACE_S
 from service.bootstrap import bootstrap
 from service.config import Settings, get_settings
 
@@ -124,7 +125,8 @@ def _stop(procs: list[subprocess.Popen[bytes]]) -> None:
             proc.send_signal(signal.SIGTERM)
     for proc in procs:
         try:
-            proc.wait(timeout=15)
+            # Past the worker's own grace, so a delivery it is finishing is not killed mid-send.
+            proc.wait(timeout=WORKER_STOP_GRACE_S + 5)
         except subprocess.TimeoutExpired:
             proc.kill()
 

@@ -28,19 +28,23 @@ WORK_BUDGET_S = 15
 
 
 async def route(ctx: WorkerContext, item_id: str) -> str:
-    try:
-        async with job_uow(ctx) as uow:
-            sla = await sla_context(uow, ctx["settings"])
-            router = await router_for(uow.session, ctx["settings"])
+    failure: Exception | None = None
+    async with job_uow(ctx) as uow:
+        # Outside the count: a router that cannot be built fails every item alike.
+        sla = await sla_context(uow, ctx["settings"])
+        router = await router_for(uow.session, ctx["settings"])
+        try:
             outcome = await route_item(uow, uuid.UUID(item_id), sla, router)
             await uow.commit()
-    except Exception as exc:
-        if _transient(exc):
-            raise  # the database or the network: the sweep tries again, nothing is counted
-        log.exception("items.route.failed", item_id=item_id)
+        except Exception as exc:
+            if _transient(exc):
+                raise  # the database or the network: the sweep tries again, nothing counted
+            failure = exc  # this item's own: its transaction is undone as the session closes
+    if failure is not None:
+        log.error("items.route.failed", item_id=item_id, exc_info=failure)
         async with job_uow(ctx) as uow:
             sla = await sla_context(uow, ctx["settings"])
-            error = f"{type(exc).__name__}: {exc}"[:300]
+            error = f"{type(failure).__name__}: {failure}"[:300]
             outcome = await routing_failed(uow, uuid.UUID(item_id), error, sla)
             await uow.commit()
     log.info("items.routed", item_id=item_id, outcome=outcome)

@@ -21,6 +21,7 @@ from schemas.jobs import (
     SLA_CHECK,
     SLA_SWEEP,
     SWEEP,
+    WORKER_STOP_GRACE_S,
 )
 from service.alerts.mail import EmailSender
 from service.alerts.pacing import TelegramPacer
@@ -177,7 +178,7 @@ def worker_options(settings: Settings) -> dict[str, Any]:
         # On SIGTERM (a deploy) stop taking jobs and let those running finish, a delivery
         # included (its attempt is capped at 15 s), rather than cancel them mid-send and leave
         # them to be sent again when their lease runs out. Within Kubernetes' default 30 s.
-        "job_completion_wait": 20,
+        "job_completion_wait": WORKER_STOP_GRACE_S,
     }
 
 

@@ -56,12 +56,29 @@ return #KEYS - 1
 """
 
 
+# A fixed-window counter: the count and its expiry set together (a count cut off between an
+# INCR and an EXPIRE would never expire), in one command (a MULTI costs the API four).
+COUNT_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+return n
+"""
+
+
 class QueueClient:
     def __init__(self, url: str) -> None:
         self._url = url
         self._pool: ArqRedis | None = None
         self._creating: asyncio.Task[ArqRedis] | None = None
         self._enqueue_script: AsyncScript | None = None
+        self._count_script: AsyncScript | None = None
+
+    async def count(self, key: str, window_s: int) -> int:
+        """Add one to the window's counter (created with its expiry) and return it."""
+        pool = await self.pool()
+        if self._count_script is None:
+            self._count_script = pool.register_script(COUNT_SCRIPT)
+        return int(await self._count_script(keys=[key], args=[window_s]))
 
     async def pool(self) -> ArqRedis:
         """The connection pool, made once: callers that arrive while it is being made wait for

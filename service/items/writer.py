@@ -273,7 +273,7 @@ class IntakeWriter:
                 await self._sink.enqueue_many(jobs)
         except Exception as exc:  # a TimeoutError too: a paused Redis must not hold intake
             # The rows are committed; the periodic sweep enqueues what Redis did not take.
-            log.warning("queue.enqueue_failed", jobs=len(jobs), error=str(exc))
+            log.warning("queue.enqueue_failed", jobs=len(jobs), error=repr(exc)[:200])
 
     async def _commit(self, batch: list[NewItem]) -> list[Stored | None]:
         rows = [_rows(new) for new in batch]

@@ -100,7 +100,7 @@ async def claim(queue: QueueClient, challenge: str, holder: str, ttl_s: int) -> 
                 return
             owner = await redis.get(key)
     except Exception as exc:  # a TimeoutError too: a paused Redis must not hold intake
-        log.warning("altcha.replay_check_unavailable", error=str(exc)[:200])
+        log.warning("altcha.replay_check_unavailable", error=repr(exc)[:200])
         return
     if owner is None or owner.decode() != holder:
         raise Forbidden("this proof of work was already used: fetch a new challenge")

@@ -30,13 +30,10 @@ async def enforce(
     key = f"ratelimit:{scope}:{client}:{window}"
     try:
         async with asyncio.timeout(INTAKE_REDIS_TIMEOUT_S):
-            redis = await queue.pool()
-            count = await redis.incr(key)
-            if count == 1:
-                await redis.expire(key, window_s)
+            count = await queue.count(key, window_s)
     except Exception as exc:  # a TimeoutError too: a paused Redis
         # Fail open: intake must keep working on the database alone when Redis is down.
-        log.warning("ratelimit.unavailable", error=str(exc)[:200])
+        log.warning("ratelimit.unavailable", error=repr(exc)[:200])
         return
     if count > limit:
         retry = window_s - int(time.time()) % window_s

@@ -164,6 +164,14 @@ class TestRateLimit:
                         codes.append((await widget_report(c)).status_code)
         assert codes == [202, 202, 202, 202, 429, 429]
 
+    async def test_every_count_expires(self, client, redis):
+        for _ in range(3):
+            assert (await widget_report(client)).status_code == 202
+        keys = await redis.keys("ratelimit:*")
+        ttls = [await redis.ttl(k) for k in keys]
+        assert keys and all(0 < t <= 3600 for t in ttls), ttls
+        assert [int(await redis.get(k)) for k in keys] == [3]
+
     async def test_a_forged_forwarded_for_does_not_escape_the_limit(self, app, client, settings):
         """Without a trusted proxy (uvicorn's --forwarded-allow-ips) the header is the client's
         own claim: the limit counts the peer address."""

@@ -178,3 +178,26 @@ def test_only_failures_of_the_item_count_towards_triage():
     assert jobs._transient(DBAPIError("UPDATE item", {}, Driver("40P01")))
     assert not jobs._transient(DBAPIError("INSERT", {}, Driver("22001")))  # the item's value
     assert not jobs._transient(ValueError("the router cannot read this text"))
+
+
+async def test_a_router_that_cannot_be_built_counts_against_no_item(
+    client, settings, sessionmaker, monkeypatch
+):
+    """A broken router (a corrupt model file, say) fails every item alike: the job fails and
+    the sweep tries again later, but no item moves towards triage for it."""
+    import pytest
+
+    async def broken(session, s):
+        raise RuntimeError("the category model cannot be read")
+
+    monkeypatch.setattr(jobs, "router_for", broken)
+    item_id = (await widget_report(client)).json()["id"]
+    ctx = await ctx_for(settings, sessionmaker)
+    try:
+        for _ in range(3):
+            with pytest.raises(RuntimeError):
+                await jobs.route(ctx, item_id)
+    finally:
+        await ctx["redis"].aclose()
+    assert (await load(sessionmaker, item_id)).status == "new"
+    assert await events(sessionmaker, item_id) == ["received"]
