@@ -64,21 +64,24 @@ def _decode(payload: str) -> dict[str, Any]:
     return data
 
 
+def _ascii(data: dict[str, Any], key: str) -> str:
+    # What we issued is ASCII; anything else («²» passes isdigit, a lone surrogate cannot be
+    # encoded) was not issued here.
+    value = data.get(key)
+    if not isinstance(value, str) or not value.isascii():
+        raise Forbidden(f"the proof of work (altcha) has no {key}")
+    return value
+
+
 def check_solution(secret: bytes, payload: str | None, now: float | None = None) -> str:
     """The solved challenge, or 403 saying what is wrong with the solution."""
     if not payload:
         raise Forbidden("this widget needs a proof of work: GET /api/v1/widget/challenge")
     data = _decode(payload)
-    challenge, salt, signature = (data.get(k) for k in ("challenge", "salt", "signature"))
     number = data.get("number")
     if data.get("algorithm") != ALGORITHM or not isinstance(number, int):
         raise Forbidden("the proof of work (altcha) has no SHA-256 number")
-    # What we issued is ASCII; anything else («²» passes isdigit, a lone surrogate cannot be
-    # encoded) was not issued here.
-    texts = (challenge, salt, signature)
-    if not all(isinstance(t, str) and t.isascii() for t in texts):
-        raise Forbidden("the proof of work (altcha) has no challenge, salt and signature")
-    assert isinstance(challenge, str) and isinstance(salt, str) and isinstance(signature, str)
+    challenge, salt, signature = (_ascii(data, k) for k in ("challenge", "salt", "signature"))
     expires = salt.partition("?expires=")[2]
     if not expires.isdigit() or int(expires) < (now or time.time()):
         raise Forbidden("the proof-of-work challenge has expired: fetch a new one")

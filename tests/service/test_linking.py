@@ -48,6 +48,11 @@ async def history(sessionmaker: Any, item_id: Any) -> list[ItemEvent]:
         return list((await s.exec(stmt.order_by(ItemEvent.id))).all())
 
 
+async def redirect(client: httpx.AsyncClient, item_id: Any, staff: Any, to: str, why: str):
+    body = {"authority_code": to, "reason": why}
+    return await act(client, item_id, "redirect", staff, body)
+
+
 async def linked_pair(client, settings, make_user) -> tuple[dict, dict, Any]:
     main, other = await reports(
         client, settings, LIGHT, "Опять не горит фонарь на Центральной, дом 5."
@@ -121,16 +126,7 @@ async def test_links_that_would_mislead_are_refused(client, settings, make_user)
     # Another authority's item: a responder cannot see it; a supervisor sees both but the
     # answer would come from the wrong authority.
     admin = await make_user("admin", "op_tsur")
-    r = await act(
-        client,
-        elsewhere["id"],
-        "redirect",
-        admin,
-        {
-            "authority_code": SIBLING_SETTLEMENT,
-            "reason": "соседнее поселение",
-        },
-    )
+    r = await redirect(client, elsewhere["id"], admin, SIBLING_SETTLEMENT, "соседнее поселение")
     assert r.status_code == 200, r.text
     r = await act(client, third["id"], "link", staff, {"main_id": elsewhere["id"]})
     assert r.status_code == 404
@@ -164,16 +160,7 @@ async def test_unlink_and_the_main_ending_unanswered_release_the_items(
 
 async def test_a_redirected_main_item_takes_its_linked_items_along(client, settings, make_user):
     main, other, staff = await linked_pair(client, settings, make_user)
-    r = await act(
-        client,
-        main["id"],
-        "redirect",
-        staff,
-        {
-            "authority_code": DISTRICT,
-            "reason": "водоснабжение района",
-        },
-    )
+    r = await redirect(client, main["id"], staff, DISTRICT, "районная линия освещения")
     assert r.status_code == 200, r.text
     boss = await make_user("responder", DISTRICT)
     r = await client.get(f"/api/v1/items/{other['id']}", headers=boss)
@@ -291,16 +278,7 @@ async def test_a_linked_item_redirected_on_its_own_leaves_its_main(
     """Only the owner of an item answers it: the main item's reply must not reach an item
     that went to another authority, nor may the main's redirect move it from there."""
     main, other, staff = await linked_pair(client, settings, make_user)
-    r = await act(
-        client,
-        other["id"],
-        "redirect",
-        staff,
-        {
-            "authority_code": SIBLING_SETTLEMENT,
-            "reason": "соседнее поселение",
-        },
-    )
+    r = await redirect(client, other["id"], staff, SIBLING_SETTLEMENT, "соседнее поселение")
     assert r.status_code == 200, r.text
     sibling = await make_user("responder", SIBLING_SETTLEMENT)
     r = await client.get(f"/api/v1/items/{other['id']}", headers=sibling)
