@@ -8,7 +8,6 @@ from datetime import timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlmodel import col, select
 
 from schemas.base import utcnow
@@ -20,6 +19,7 @@ from service.items.privacy import purge_expired
 from service.routing.service import router_for
 from service.sla.hooks import sla_context
 from workers.context import WorkerContext, job_uow
+from workers.retry import transient
 
 log = structlog.get_logger()
 PURGE_BATCH = 1000  # contacts per transaction
@@ -37,8 +37,8 @@ async def route(ctx: WorkerContext, item_id: str) -> str:
             outcome = await route_item(uow, uuid.UUID(item_id), sla, router)
             await uow.commit()
         except Exception as exc:
-            if _transient(exc):
-                raise  # the database or the network: the sweep tries again, nothing counted
+            if transient(exc):
+                raise  # the database or the network: tried again soon, nothing counted
             failure = exc  # this item's own: its transaction is undone as the session closes
     if failure is not None:
         log.error("items.route.failed", item_id=item_id, exc_info=failure)
@@ -49,15 +49,6 @@ async def route(ctx: WorkerContext, item_id: str) -> str:
             await uow.commit()
     log.info("items.routed", item_id=item_id, outcome=outcome)
     return outcome
-
-
-def _transient(exc: Exception) -> bool:
-    """A failure of the database or the network, not of the item: worth trying again as is."""
-    if isinstance(exc, OSError | TimeoutError | OperationalError | InterfaceError):
-        return True
-    state = getattr(getattr(exc, "orig", None), "sqlstate", None) or ""
-    # Connection, resources, operator intervention, a deadlock or serialization failure.
-    return isinstance(exc, DBAPIError) and state[:2] in ("08", "53", "57", "40")
 
 
 async def sweep(ctx: WorkerContext) -> int:

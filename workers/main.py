@@ -35,6 +35,7 @@ from service.routing.service import text_model_for
 from workers import items, replies, sla
 from workers.context import WorkerContext
 from workers.metrics import measured
+from workers.retry import retried
 
 log = structlog.get_logger()
 
@@ -114,7 +115,7 @@ JOB_TIMEOUT_S = 30
 def _sweep(job: Any, name: str, every_s: int) -> Any:
     # Crons keep max_tries=1 and unique=True; the DB constraints make a double run harmless.
     return cron(
-        cast(Any, measured(name, job)),
+        cast(Any, measured(name, retried(name, job))),
         name=name,
         **_every(every_s),
         run_at_startup=True,
@@ -150,7 +151,10 @@ def cron_jobs(settings: Settings) -> list[Any]:
 
 def _func(name: str, job: Any, *, max_tries: int) -> Any:
     return func(
-        cast(Any, measured(name, job)), name=name, max_tries=max_tries, timeout=JOB_TIMEOUT_S
+        cast(Any, measured(name, retried(name, job))),
+        name=name,
+        max_tries=max_tries,
+        timeout=JOB_TIMEOUT_S,
     )
 
 

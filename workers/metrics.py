@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from arq.worker import Retry
 from prometheus_client import Counter, Histogram
 
 RUNS = Counter("worker_jobs_total", "Worker job runs by job and result", ["job", "result"])
@@ -24,15 +25,16 @@ Job = Callable[..., Awaitable[Any]]
 
 def measured(name: str, job: Job) -> Job:
     """`job`, counted: a text result is its label (a route's outcome, a delivery's "sent",
-    "retry" or "dead"), a number is added to what the job counted, a failure is "error"."""
+    "retry" or "dead"), a number is added to what the job counted, a failure is "error" and
+    a transient one that arq will run again is "transient"."""
 
     @functools.wraps(job)
     async def run(ctx: Any, *args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
             result = await job(ctx, *args, **kwargs)
-        except BaseException:
-            RUNS.labels(name, "error").inc()
+        except BaseException as exc:
+            RUNS.labels(name, "transient" if isinstance(exc, Retry) else "error").inc()
             raise
         finally:
             DURATION.labels(name).observe(time.perf_counter() - started)

@@ -10,6 +10,7 @@ from schemas.items import Item, ItemEvent
 from service.clients.redis import deserialize, redis_settings, serialize
 from tests.builders import run_worker_burst, widget_report
 from workers import items as jobs
+from workers.retry import transient
 
 
 async def ctx_for(settings, sessionmaker) -> dict:
@@ -172,12 +173,12 @@ def test_only_failures_of_the_item_count_towards_triage():
         def __init__(self, sqlstate: str) -> None:
             self.sqlstate = sqlstate
 
-    assert jobs._transient(OperationalError("SELECT 1", {}, Exception("connection refused")))
-    assert jobs._transient(ConnectionResetError())
-    assert jobs._transient(DBAPIError("SELECT 1", {}, Driver("08006")))
-    assert jobs._transient(DBAPIError("UPDATE item", {}, Driver("40P01")))
-    assert not jobs._transient(DBAPIError("INSERT", {}, Driver("22001")))  # the item's value
-    assert not jobs._transient(ValueError("the router cannot read this text"))
+    assert transient(OperationalError("SELECT 1", {}, Exception("connection refused")))
+    assert transient(ConnectionResetError())
+    assert transient(DBAPIError("SELECT 1", {}, Driver("08006")))
+    assert transient(DBAPIError("UPDATE item", {}, Driver("40P01")))
+    assert not transient(DBAPIError("INSERT", {}, Driver("22001")))  # the item's value
+    assert not transient(ValueError("the router cannot read this text"))
 
 
 async def test_a_router_that_cannot_be_built_counts_against_no_item(
