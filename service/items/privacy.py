@@ -14,6 +14,7 @@ from schemas.users import User
 from schemas.views import MaskedContact
 from service.errors import NotFound
 from service.items.events import actor_of, record
+from service.items.redaction import redact_texts
 
 FINISHED = (Status.answered, Status.closed, Status.rejected)
 
@@ -42,7 +43,8 @@ async def purge_expired(
     keep its author's details for ever (152-FZ art. 5.7). Counted from those moments, not from
     the last activity, which a reveal would move. With the contact go the copies that could
     bring it back: the request's fingerprint (a hash of the body, contact included: a phone
-    number is found from it by trying) and the last errors of its reply deliveries."""
+    number is found from it by trying), the last errors of its reply deliveries, and the
+    contact details written into the item's texts (`redaction`)."""
     cutoff = now - dt.timedelta(days=retention_days)
     finished = func.coalesce(col(Item.closed_at), col(Item.answered_at), col(Item.updated_at))
     stmt = (
@@ -59,6 +61,7 @@ async def purge_expired(
     )
     rows = (await session.exec(stmt)).all()
     for contact, item in rows:
+        masked = await redact_texts(session, item, contact)
         contact.name = contact.email = contact.phone = contact.author_external_id = None
         contact.purged_at = now
         session.add(contact)
@@ -70,6 +73,7 @@ async def purge_expired(
             "pii_purged",
             actor="retention",
             basis=f"retention {retention_days} days after the item was finished or received",
+            texts_masked=masked,
         )
     if rows:
         ids = [item.id for _, item in rows]
