@@ -141,7 +141,9 @@ def pause_expiry(item: Item, registry: CalendarRegistry) -> dt.datetime | None:
 
 def pause_reminder(item: Item, registry: CalendarRegistry) -> dt.datetime | None:
     """When the citizen is reminded of an unanswered question: at the policy's share of the
-    pause limit (`remind_at`; 0 turns it off), once per pause."""
+    pause limit (`remind_at`; 0 turns it off), once per pause. The share is of the limit's own
+    time base, like a warning's, so a limit in working or calendar days reminds in open hours
+    rather than at night."""
     if item.sla is None:
         return None
     share = float(item.sla.get("remind_at", DEFAULT_REMIND_AT))
@@ -150,7 +152,8 @@ def pause_reminder(item: Item, registry: CalendarRegistry) -> dt.datetime | None
         return None
     if item.sla.get("reminded_for") == _iso(paused):
         return None
-    return paused + (expiry - paused) * share
+    unit = item.sla["pause_limit"]["unit"]
+    return warn_at(paused, expiry, share, calendar_of(item, registry), unit=unit)
 
 
 def mark_reminded(item: Item, registry: CalendarRegistry) -> None:
