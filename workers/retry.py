@@ -24,7 +24,8 @@ Job = Callable[..., Awaitable[Any]]
 # SQLSTATE classes: connection, resources, object not in prerequisite state (a database that
 # does not accept connections), operator intervention, a deadlock or serialization failure.
 TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "55", "57", "40")
-MAX_RETRY_DELAY_S = 10
+RETRY_STEP_S = 2.0
+MAX_RETRY_DELAY_S = 10.0
 
 
 def transient(exc: BaseException) -> bool:
@@ -38,7 +39,7 @@ def transient(exc: BaseException) -> bool:
 
 def retry_delay(job_try: int) -> float:
     """2, 4, 6 … seconds, at most 10: an outage's end is noticed within 10 s."""
-    return float(min(2 * max(job_try, 1), MAX_RETRY_DELAY_S))
+    return min(RETRY_STEP_S * max(job_try, 1), MAX_RETRY_DELAY_S)
 
 
 def retried(name: str, job: Job) -> Job:

@@ -53,7 +53,7 @@ async def test_any_other_failure_fails_as_before(exc):
 
 
 def test_the_wait_grows_and_is_capped():
-    assert [retry_delay(n) for n in (0, 1, 2, 3, 5, 9)] == [2, 2, 4, 6, 10, 10]
+    assert [retry_delay(n) for n in (0, 1, 2, 3, 5, 9)] == [2.0, 2.0, 4.0, 6.0, 10.0, 10.0]
 
 
 async def test_a_retry_is_counted_apart_from_errors():
@@ -63,3 +63,44 @@ async def test_a_retry_is_counted_apart_from_errors():
         await job({"calls": [], "job_try": 1}, "x")
     assert RUNS.labels("t.retry", "transient")._value.get() == before + 1
     assert RUNS.labels("t.retry", "error")._value.get() == 0
+
+
+async def test_a_real_worker_runs_a_job_again_until_the_database_answers(
+    settings, sessionmaker, monkeypatch
+):
+    """reliability.md A9: fail tries 1-3 (the database refuses) → the job's effect once, on
+    arq's fourth try."""
+    import uuid
+
+    from arq import create_pool
+    from arq.jobs import Job
+
+    from schemas.jobs import SLA_CHECK
+    from service.clients.redis import deserialize, redis_settings, serialize
+    from tests.builders import run_workers_for
+    from workers import retry
+    from workers import sla as sla_jobs
+
+    monkeypatch.setattr(retry, "RETRY_STEP_S", 0.1)
+    calls: list[str] = []
+
+    async def flaky(uow, item_id, now, registry, channels=None) -> int:
+        calls.append(str(item_id))
+        if len(calls) <= 3:
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+        return 7  # alerts "raised": the result the job returns
+
+    monkeypatch.setattr(sla_jobs, "check_item", flaky)
+    pool = await create_pool(
+        redis_settings(settings.redis_url), job_serializer=serialize, job_deserializer=deserialize
+    )
+    try:
+        job = await pool.enqueue_job(SLA_CHECK, str(uuid.uuid4()), _job_id="a9-flaky")
+        assert job is not None
+        fast = settings.model_copy(update={"sla_sweep_interval_s": 3600})
+        await run_workers_for(fast, 2.5)
+        info = await Job("a9-flaky", pool, _deserializer=deserialize).result_info()
+    finally:
+        await pool.aclose()
+    assert len(calls) == 4 and len(set(calls)) == 1
+    assert info is not None and info.success and info.result == 7 and info.job_try == 4
