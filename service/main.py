@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp
@@ -15,7 +16,7 @@ from service.channels.router import router as channels_router
 from service.clients.redis import QueueClient
 from service.config import Settings, get_settings, resolve_secret_key
 from service.db import make_engine, make_sessionmaker
-from service.errors import install_error_handlers
+from service.errors import document_problems, install_error_handlers
 from service.health.router import router as health_router
 from service.ingest.router import router as ingest_router
 from service.items.references import References
@@ -91,6 +92,11 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
 
 
 class App(FastAPI):
+    def openapi(self) -> dict[str, Any]:
+        if self.openapi_schema is None:
+            self.openapi_schema = document_problems(super().openapi())
+        return self.openapi_schema
+
     def build_middleware_stack(self) -> ASGIApp:
         # The access log outermost, around Starlette's server-error handler: a 500 answer then
         # carries x-request-id too, and is counted and logged like any other answer.

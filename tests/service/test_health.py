@@ -32,6 +32,29 @@ async def test_openapi_lists_the_contract(client):
         assert p in paths
 
 
+async def test_openapi_documents_every_error_as_problem_json(client):
+    """Errors on the wire are problem+json; the document says so (for generated clients)."""
+    doc = (await client.get("/openapi.json")).json()
+    errors = [
+        (path, code, response.get("content"))
+        for path, operations in doc["paths"].items()
+        for operation in operations.values()
+        for code, response in operation["responses"].items()
+        if code[0] in "45"
+    ]
+    want = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    assert len(errors) > 100 and all(content == want for _, _, content in errors), errors
+    assert doc["components"]["schemas"]["Problem"]["required"] == [
+        "type",
+        "title",
+        "status",
+        "detail",
+    ]
+    r = await client.post("/api/v1/widget/reports", json={"page_id": "nope", "text": "x"})
+    assert r.headers["content-type"] == "application/problem+json"
+    assert set(doc["components"]["schemas"]["Problem"]["required"]) <= set(r.json())
+
+
 async def test_readyz_says_when_the_database_is_not_migrated(settings, tmp_path):
     """Reachable is not ready: before `migrate` every report was a 503 while /readyz said ok."""
     import httpx
