@@ -1,6 +1,15 @@
 """SQLModel tables and API models. Importing this package registers every table."""
 
-from schemas import catalog, channels, items, replies, routing, sla, users  # noqa: F401
+from schemas import (  # noqa: F401
+    catalog,
+    channels,
+    extensions,
+    items,
+    replies,
+    routing,
+    sla,
+    users,
+)
 from schemas.base import metadata
 
 __all__ = ["metadata"]

@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     place_max_distance_km: float = 25.0
     alert_allow_private_targets: bool = False
     sla_sweep_interval_s: int = 2
+    # The most a deadline extension may add to an appeal's resolution deadline (59-FZ art. 12
+    # part 2: up to 30 days, once).
+    extension_max_days: int = Field(default=30, ge=1, le=365)
     delivery_lease_s: int = 60
     smtp_host: str = ""
     smtp_port: int = 25

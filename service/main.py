@@ -19,6 +19,7 @@ from service.db import make_engine, make_sessionmaker
 from service.errors import document_problems, install_error_handlers
 from service.health.router import router as health_router
 from service.ingest.router import router as ingest_router
+from service.items.extension_router import router as extension_router
 from service.items.references import References
 from service.items.router import router as items_router
 from service.items.writer import IntakeWriter
@@ -41,6 +42,7 @@ ROUTERS = (
     health_router,
     catalog_router,
     items_router,
+    extension_router,
     routing_router,
     sla_router,
     alerts_router,

@@ -31,6 +31,7 @@ from tests.alerts.fakes import FakeSmtp
 from tests.fake_channels import TELEGRAM_BOT, TELEGRAM_WEBHOOK_SECRET, fake_channel
 
 MUTABLE_TABLES = (
+    "deadline_extension",
     "item_seen",
     "item_message",
     "reply_part",

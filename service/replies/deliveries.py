@@ -38,12 +38,14 @@ from service.widget.tokens import tracking_token
 
 EMAIL, VK_COMMENT, PLATFORM, TG_COMMENT = "email", "vk_comment", "platform", "tg_comment"
 # What goes back to the citizen: replies, the question of a request for information, its
-# reminder, and the answer that closes an item whose question went unanswered.
+# reminder, the answer that closes an item whose question went unanswered, and the notice of a
+# deadline extension.
 SUBJECTS = {
     "reply": "Ответ на ваше обращение",
     "request_info": "Уточнение по вашему обращению",
     "closed_no_reply": "Ваше обращение закрыто",
     "pause_reminder": "Напоминание: ждём уточнений по вашему обращению",
+    "deadline_extended": "Срок рассмотрения вашего обращения продлён",
 }
 DUE_BATCH = 500
 

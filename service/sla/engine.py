@@ -238,6 +238,16 @@ def move_to_calendar(item: Item, code: str, now: dt.datetime, registry: Calendar
     sync(item, registry)
 
 
+def extend(item: Item, until: dt.datetime, registry: CalendarRegistry) -> None:
+    """An approved extension: the resolution clock's deadline moves to `until`. The clock keeps
+    its generation, so an alert already sent is not sent again; those still ahead (the warning,
+    the breach) are laid out over the longer span."""
+    sla = _edit(item)
+    sla["clocks"]["resolution"]["due_at"] = _iso(until)
+    item.sla = sla
+    sync(item, registry)
+
+
 def open_clocks(item: Item) -> list[str]:
     if item.sla is None:
         return []

@@ -30,6 +30,7 @@ PUBLIC_EVENT_KINDS = (
     "closed_no_reply",
     "linked",
     "unlinked",
+    "deadline_extended",
 )
 
 
