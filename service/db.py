@@ -15,6 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from service.config import Settings, private_dir
 from service.queue import JobBuffer, JobSink
 
+CONNECT_TIMEOUT_S = 5
+
 
 def make_engine(settings: Settings, *, name: str = "api") -> AsyncEngine:
     url = settings.effective_database_url
@@ -26,7 +28,10 @@ def make_engine(settings: Settings, *, name: str = "api") -> AsyncEngine:
     else:
         kwargs.update(pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
         kwargs["connect_args"] = {
-            "server_settings": {"application_name": f"feedback-router-{name}"}
+            "server_settings": {"application_name": f"feedback-router-{name}"},
+            # asyncpg waits 60 s for an unreachable server, past the worker's 30 s job timeout
+            # (a timed-out job is not retried) and a client's patience (the API's 503).
+            "timeout": CONNECT_TIMEOUT_S,
         }
     engine = create_async_engine(url, **kwargs)
     if url.startswith("sqlite"):

@@ -114,8 +114,9 @@ JOB_TIMEOUT_S = 30
 
 def _sweep(job: Any, name: str, every_s: int) -> Any:
     # Crons keep max_tries=1 and unique=True; the DB constraints make a double run harmless.
+    # Not `retried`: a cron's next run is its retry.
     return cron(
-        cast(Any, measured(name, retried(name, job))),
+        cast(Any, measured(name, job)),
         name=name,
         **_every(every_s),
         run_at_startup=True,
@@ -164,8 +165,10 @@ def worker_options(settings: Settings) -> dict[str, Any]:
             _func(ROUTE_ITEM, items.route, max_tries=10),
             _func(SLA_CHECK, sla.check, max_tries=10),
             # An attempt is capped at 15 s by the senders; the lease outlives the job timeout.
-            _func(DELIVER_ALERT, sla.deliver, max_tries=3),
-            _func(DELIVER_REPLY, replies.deliver, max_tries=3),
+            # Ten tries, like the rest: arq's retries of a database outage (2, 4 … 10 s apart)
+            # must outlast one, or the failed result holds the id from the sweep for 60 s.
+            _func(DELIVER_ALERT, sla.deliver, max_tries=10),
+            _func(DELIVER_REPLY, replies.deliver, max_tries=10),
         ],
         "cron_jobs": cron_jobs(settings),
         "on_startup": _startup(settings),

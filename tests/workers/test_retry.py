@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import ssl
+
 import pytest
 from arq.worker import Retry
+from redis.exceptions import AuthenticationError as RedisAuthenticationError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import ReadOnlyError as RedisReadOnlyError
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from workers.metrics import RUNS, measured
-from workers.retry import retried, retry_delay
+from workers.retry import retried, retry_delay, transient
 
 
 class Driver(Exception):
@@ -44,8 +49,39 @@ async def test_a_transient_failure_asks_arq_to_run_the_job_again(exc):
     assert ctx["calls"] == ["item-1"]
 
 
+def sqlite_error(message: str) -> OperationalError:
+    import sqlite3
+
+    return OperationalError("SELECT 1", {}, sqlite3.OperationalError(message))
+
+
 @pytest.mark.parametrize(
-    "exc", [ValueError("the router cannot read this"), DBAPIError("INSERT", {}, Driver("22001"))]
+    "exc",
+    [
+        DBAPIError("SELECT 1", {}, Driver("25006")),  # read-only: a failover under way
+        DBAPIError("SELECT 1", {}, Exception("closed"), connection_invalidated=True),
+        sqlite_error("database is locked"),
+        PoolTimeoutError("QueuePool limit of size 10 overflow 10 reached"),
+        RedisReadOnlyError("You can't write against a read only replica."),
+        TimeoutError(),
+    ],
+)
+def test_more_transient_failures(exc):
+    assert transient(exc)
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        ValueError("the router cannot read this"),
+        DBAPIError("INSERT", {}, Driver("22001")),
+        DBAPIError("SELECT 1", {}, Driver("57014")),  # the statement's own timeout
+        sqlite_error("no such table: item"),
+        FileNotFoundError("model.joblib"),
+        PermissionError("var/"),
+        ssl.SSLCertVerificationError("certificate verify failed"),
+        RedisAuthenticationError("invalid password"),
+    ],
 )
 async def test_any_other_failure_fails_as_before(exc):
     with pytest.raises(type(exc)):
