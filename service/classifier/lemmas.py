@@ -22,6 +22,11 @@ def _analyzer() -> Any:
     return pymorphy3.MorphAnalyzer()
 
 
+def morph_analyzer() -> Any:
+    """The process's shared pymorphy3 analyzer (for word forms elsewhere: names to mask)."""
+    return _analyzer()
+
+
 class Lemmatizer:
     """Maps tokens to normal forms; the cache travels with the model artifact."""
 

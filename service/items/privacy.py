@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy import and_, func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from schemas.items import Contact, Item, Status
+from schemas.extensions import DeadlineExtension
+from schemas.items import Contact, Item, ItemEvent, Status
 from schemas.replies import ReplyDelivery
+from schemas.routing import LabelledExample
 from schemas.users import User
 from schemas.views import MaskedContact
 from service.errors import NotFound
 from service.items.events import actor_of, record
-from service.items.redaction import redact_texts
+from service.items.redaction import Maskers, redactor
 
 FINISHED = (Status.answered, Status.closed, Status.rejected)
 
@@ -81,3 +84,48 @@ async def purge_expired(
             update(ReplyDelivery).where(col(ReplyDelivery.item_id).in_(ids)).values(last_error=None)
         )
     return len(rows)
+
+
+# Event fields that carry words: the citizen's, a question, a reply, a reason, a note.
+TEXT_KEYS = ("text", "previous_text", "question", "reason", "note")
+
+
+async def redact_texts(session: AsyncSession, item: Item, contact: Contact) -> int:
+    """Mask the contact's details in every text the item holds; how many texts changed."""
+    masks = redactor(contact)
+    changed = 0
+    text, address = masks.citizens(item.text), masks.any_text(item.address or "") or None
+    if (text, address) != (item.text, item.address):
+        item.text, item.address, changed = text, address, changed + 1
+    events = (await session.exec(select(ItemEvent).where(ItemEvent.item_id == item.id))).all()
+    for event in events:
+        mask = masks.citizens if event.actor == "citizen" else masks.any_text
+        data = {k: _masked(v, mask) if k in TEXT_KEYS else v for k, v in event.data.items()}
+        if data != event.data:
+            event.data, changed = data, changed + 1
+            session.add(event)
+    return changed + await _redact_copies(session, item, masks)
+
+
+def _masked(value: object, mask: Callable[[str], str]) -> object:
+    return mask(value) if isinstance(value, str) else value
+
+
+async def _redact_copies(session: AsyncSession, item: Item, masks: Maskers) -> int:
+    """The training examples made from the item, and its extensions' reasons and notes."""
+    changed = 0
+    stmt = select(LabelledExample).where(col(LabelledExample.item_id) == item.id)
+    for example in (await session.exec(stmt)).all():
+        context = {k: _masked(v, masks.any_text) for k, v in example.context.items()}
+        if (masks.citizens(example.text), context) != (example.text, example.context):
+            example.text, example.context = masks.citizens(example.text), context
+            session.add(example)
+            changed += 1
+    stmt2 = select(DeadlineExtension).where(col(DeadlineExtension.item_id) == item.id)
+    for ext in (await session.exec(stmt2)).all():
+        note = masks.any_text(ext.decision_note) if ext.decision_note else ext.decision_note
+        if (masks.any_text(ext.reason), note) != (ext.reason, ext.decision_note):
+            ext.reason, ext.decision_note = masks.any_text(ext.reason), note
+            session.add(ext)
+            changed += 1
+    return changed
