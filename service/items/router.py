@@ -32,7 +32,7 @@ from service.replies.deliveries import ReplyChannels
 from service.sla.dependencies import SlaDep
 
 router = APIRouter(prefix="/api/v1", tags=["items"])
-ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 404: {}, 409: {}, 422: {}}
+ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
 
 
 @router.get("/queue", response_model=Page[ItemSummary], responses={401: {}, 422: {}})

@@ -30,7 +30,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from service.runner import free_port
-from tests.builders import run_worker_burst, widget_report
+from tests.builders import DISTRICT, SETTLEMENT, run_worker_burst, widget_report
 from tests.conftest import run_cli
 from tests.workers.test_kill import spawn, up
 
@@ -55,13 +55,14 @@ def fuzz_operation(
     base: str,
     auth: dict[str, str],
     path: dict[str, str] | None = None,
+    examples: int = EXAMPLES,
 ) -> list[str]:
     """The failures of one operation in one mode: 5xx answers and 4xx that are not problems.
     `path` fixes path parameters (a real item), or they are generated like the rest."""
     failures: list[str] = []
 
     @hsettings(
-        max_examples=EXAMPLES,
+        max_examples=examples,
         derandomize=True,
         deadline=None,
         database=None,
@@ -91,13 +92,38 @@ def fuzz_operation(
     return failures
 
 
-async def test_no_operation_answers_a_server_error_or_a_bare_4xx(cli_env, settings):
-    # Made by the CLI, so that its token is hashed with the API process's secret.
-    made = run_cli(
-        cli_env, "users", "create", "--role", "admin", "--authority", "op_tsur", "--name", "fuzz"
-    )
+def token_of(env: dict[str, str], role: str, authority: str) -> dict[str, str]:
+    # Made by the CLI, as an installation makes them.
+    made = run_cli(env, "users", "create", "--role", role, "--authority", authority, "--name", role)
     assert made.returncode == 0, made.stderr
-    auth = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
+    return {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
+
+
+async def role_passes(
+    operations: list[Any], base: str, env: dict[str, str], item: str
+) -> list[str]:
+    """reliability.md: one run per role. A responder and a supervisor of the item's authority
+    meet other code paths (scopes, 403s); fewer examples, valid requests, the real item."""
+    failures: list[str] = []
+    for role, authority in (("responder", SETTLEMENT), ("supervisor", DISTRICT)):
+        auth = token_of(env, role, authority)
+        for operation in operations:
+            path = {"item_id": item} if "{item_id}" in operation.path else None
+            found = await asyncio.to_thread(
+                fuzz_operation,
+                operation,
+                GenerationMode.POSITIVE,
+                base,
+                auth,
+                path,
+                max(EXAMPLES // 3, 1),
+            )
+            failures += [f"[{role}] {f}" for f in found]
+    return failures
+
+
+async def test_no_operation_answers_a_server_error_or_a_bare_4xx(cli_env, settings):
+    auth = token_of(cli_env, "admin", "op_tsur")
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     # Fuzzing at full speed from one address: the per-client limits would answer most of it.
@@ -112,7 +138,8 @@ async def test_no_operation_answers_a_server_error_or_a_bare_4xx(cli_env, settin
         operations = [result.ok() for result in schema.get_all_operations()]
         # Last, or it revokes the fuzzer's own token and the rest only meets 401s.
         operations.sort(key=lambda op: op.label == "DELETE /api/v1/admin/users/{user_id}")
-        failures: list[str] = []
+        # The roles first: the admin pass deletes users, its own last.
+        failures = await role_passes(operations, base, cli_env, item)
         for operation in operations:
             for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
                 failures += await asyncio.to_thread(fuzz_operation, operation, mode, base, auth)
