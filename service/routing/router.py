@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import datetime as dt
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
 
 from schemas.admin import AssignIn, RoutingOverrideIn, RoutingOverrideRead
-from schemas.common import Page
+from schemas.common import Page, QueryMoment
 from schemas.items import Status
 from schemas.routing import RoutingOverrideRow
 from schemas.views import ItemRead
-from service.deps import AdminUser, OperatorUser, RowId, UowDep
+from service.deps import AdminUser, OperatorUser, RowId, SupervisorUser, UowDep
+from service.errors import Unprocessable
 from service.items import actions, views
 from service.items.dependencies import LockedItemDep
 from service.items.queue import QueueFilter, list_queue
+from service.routing import reports
 from service.routing import service as routing
 from service.sla.dependencies import SlaDep
 
@@ -92,3 +96,27 @@ async def assign(
     )
     await uow.commit()
     return await views.detail(uow.session, item)
+
+
+@router.get("/reports/routing", responses={**ERRORS, 200: {"content": {"text/csv": {}}}})
+async def routing_report(
+    request: Request,
+    uow: UowDep,
+    user: SupervisorUser,
+    since: Annotated[QueryMoment | None, Query(alias="from")] = None,
+    until: Annotated[QueryMoment | None, Query(alias="to")] = None,
+    group_by: Literal["decided_by", "authority", "category", "version"] = "decided_by",
+    fmt: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+) -> Any:
+    """How often the router's choices stood: per evidence that decided, per authority it chose,
+    per category or router version; items received in [from, to) (default: the last 30 days)."""
+    until = until or dt.datetime.now(dt.UTC)
+    since = since or until - dt.timedelta(days=30)
+    if since > until:
+        raise Unprocessable("`from` is after `to`", field="from")
+    rows = await reports.routing_report(
+        uow.session, user, since=since, until=until, group_by=group_by
+    )
+    if fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", "")):
+        return Response(reports.as_csv(rows, group_by), media_type="text/csv; charset=utf-8")
+    return {"from": since, "to": until, "group_by": group_by, "rows": [r.__dict__ for r in rows]}
