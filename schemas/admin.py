@@ -50,6 +50,11 @@ class SlaPolicyIn(StrictModel):
         "the citizen on their channel (0: never)",
     )
     escalation: list[EscalationStep] | None = Field(default=None, max_length=10)
+    after_interim: ClockIn | None = Field(
+        default=None,
+        description="after the first interim (non-final) reply, the final answer is due "
+        "within this, counted from that reply (null: the resolution clock runs on)",
+    )
     active: bool = True
 
 
@@ -65,6 +70,7 @@ class SlaPolicyRead(BaseModel):
     pause_limit: ClockIn
     remind_at: float
     escalation: list[dict[str, Any]]
+    after_interim: ClockIn | None = None
     active: bool
     version: int
     created_at: dt.datetime

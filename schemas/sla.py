@@ -43,6 +43,10 @@ class SlaPolicy(SQLModel, table=True):
     pause_limit_unit: str = Field(default="calendar_days", max_length=16)
     # The share of the pause limit after which the citizen is reminded of the question (0: no).
     remind_at: float = 0.67
+    # After an interim reply the final answer is due within this (the ЦУР practice: 7 working
+    # days in Sevastopol); None: the resolution clock runs on unchanged.
+    after_interim_duration: float | None = None
+    after_interim_unit: str | None = Field(default=None, max_length=16)
     # [{"after": {"duration": 4, "unit": "hours"}, "to": "parent" | "tsur"}, ...]
     escalation: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSONType, nullable=False)

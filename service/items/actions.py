@@ -50,7 +50,10 @@ async def reply(
         item.answered_at = sla.now
     if item.assignee_id is None:
         item.assignee_id = user.id
-    hooks.on_reply(uow, item, sla, final=final)
+    if final:
+        hooks.on_reply(uow, item, sla, final=True)
+    else:
+        hooks.on_interim_reply(uow, item, sla)
     event = record(
         uow.session,
         item,

@@ -244,8 +244,32 @@ def extend(item: Item, until: dt.datetime, registry: CalendarRegistry) -> None:
     the breach) are laid out over the longer span."""
     sla = _edit(item)
     sla["clocks"]["resolution"]["due_at"] = _iso(until)
+    sla["clocks"]["resolution"]["extended"] = True
     item.sla = sla
     sync(item, registry)
+
+
+def final_after_interim(item: Item, now: dt.datetime, registry: CalendarRegistry) -> bool:
+    """The policy's `after_interim`: the first interim reply sets the final answer's deadline,
+    counted from it, as a new generation of the resolution clock (its alerts fire anew). Not
+    when an approved extension has set the deadline: a supervisor's decision stands."""
+    if item.sla is None or not item.sla.get("after_interim") or item.sla.get("interim_at"):
+        return False  # no such rule, or the first interim reply has been given
+    clock = item.sla["clocks"]["resolution"]
+    if clock["stopped_at"] is not None or clock.get("extended"):
+        return False
+    rule = item.sla["after_interim"]
+    due = compute_deadline(now, rule["duration"], rule["unit"], calendar_of(item, registry))
+    sla = _edit(item)
+    generation = clock.get("generation", 1) + 1
+    fresh = _new_clock(now, rule["duration"], rule["unit"], due, generation)
+    # A pause under way (a question asked before the reply) carries over to the new clock.
+    fresh["paused_at"] = clock["paused_at"]
+    sla["clocks"]["resolution"] = fresh
+    sla["interim_at"] = _iso(now)
+    item.sla = sla
+    sync(item, registry)
+    return True
 
 
 def open_clocks(item: Item) -> list[str]:

@@ -48,6 +48,14 @@ def on_reply(uow: UnitOfWork, item: Item, sla: SlaContext, *, final: bool) -> No
     schedule_check(uow, item)
 
 
+def on_interim_reply(uow: UnitOfWork, item: Item, sla: SlaContext) -> None:
+    """A reply that is not the final one: the first response is given, and under a policy with
+    `after_interim` the first such reply sets the final answer's deadline."""
+    engine.stop(item, "first_response", sla.now, sla.registry)
+    engine.final_after_interim(item, sla.now, sla.registry)
+    schedule_check(uow, item)
+
+
 def on_stop_all(uow: UnitOfWork, item: Item, sla: SlaContext) -> None:
     for name in engine.open_clocks(item):
         engine.stop(item, name, sla.now, sla.registry)

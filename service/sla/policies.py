@@ -40,6 +40,7 @@ class PolicySnapshot:
     pause_limit: ClockDef = field(default_factory=lambda: ClockDef(3, "calendar_days"))
     remind_at: float = 0.67
     escalation: list[dict[str, Any]] = field(default_factory=lambda: list(DEFAULT_ESCALATION))
+    after_interim: ClockDef | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -77,7 +78,14 @@ def snapshot_of(policy: SlaPolicy) -> PolicySnapshot:
         pause_limit=ClockDef(policy.pause_limit_duration, policy.pause_limit_unit),
         remind_at=policy.remind_at,
         escalation=list(policy.escalation) if policy.escalation else list(DEFAULT_ESCALATION),
+        after_interim=_after_interim(policy),
     )
+
+
+def _after_interim(policy: SlaPolicy) -> ClockDef | None:
+    if policy.after_interim_duration is None or policy.after_interim_unit is None:
+        return None
+    return ClockDef(policy.after_interim_duration, policy.after_interim_unit)
 
 
 def default_snapshot(category: Category | None) -> PolicySnapshot:

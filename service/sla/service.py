@@ -55,6 +55,11 @@ def policy_read(p: SlaPolicy) -> SlaPolicyRead:
             "pause_limit": {"duration": p.pause_limit_duration, "unit": p.pause_limit_unit},
             "remind_at": p.remind_at,
             "escalation": p.escalation,
+            "after_interim": (
+                {"duration": p.after_interim_duration, "unit": p.after_interim_unit}
+                if p.after_interim_duration is not None
+                else None
+            ),
             "active": p.active,
             "version": p.version,
             "created_at": p.created_at,
@@ -109,7 +114,9 @@ async def _validate(session: AsyncSession, body: SlaPolicyIn, registry: Calendar
             ("first_response", body.first_response),
             ("resolution", body.resolution),
             ("pause_limit", body.pause_limit),
+            ("after_interim", body.after_interim),
         )
+        if c is not None
     ]
     steps = [(s.after.duration, s.after.unit) for s in body.escalation or []]
     try:
@@ -138,6 +145,9 @@ def _apply(policy: SlaPolicy, body: SlaPolicyIn) -> None:
     policy.pause_limit_duration = body.pause_limit.duration
     policy.pause_limit_unit = body.pause_limit.unit
     policy.remind_at = body.remind_at
+    interim = body.after_interim
+    policy.after_interim_duration = interim.duration if interim is not None else None
+    policy.after_interim_unit = interim.unit if interim is not None else None
     steps = body.escalation
     policy.escalation = (
         [s.model_dump() for s in steps] if steps is not None else list(DEFAULT_ESCALATION)
@@ -221,6 +231,8 @@ async def _check_policies_on(session: AsyncSession, spec: CalendarSpec) -> None:
             ("resolution", p.resolution_duration, p.resolution_unit),
             ("pause_limit", p.pause_limit_duration, p.pause_limit_unit),
         ]
+        if p.after_interim_duration is not None and p.after_interim_unit is not None:
+            clocks.append(("after_interim", p.after_interim_duration, p.after_interim_unit))
         steps = [(s["after"]["duration"], s["after"]["unit"]) for s in p.escalation or []]
         try:
             lay_out(calendar, start, clocks, steps)
