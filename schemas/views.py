@@ -95,6 +95,10 @@ class EmptyIn(StrictModel):
     pass
 
 
+class ReleaseIn(StrictModel):
+    reason: OptionalSafeText = Field(default=None, max_length=500)
+
+
 class RevealIn(StrictModel):
     reason: SafeText = Field(min_length=3, max_length=500)
 

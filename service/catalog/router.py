@@ -26,6 +26,7 @@ from schemas.users import AdminEvent, ApiToken, User
 from service.catalog.service import bump_version
 from service.deps import MAX_ROW_ID, AdminUser, RowId, SettingsDep, UowDep
 from service.errors import NotFound, Unprocessable
+from service.items.assignment import release_all_of
 from service.items.references import page_origins
 from service.sla.calendars import calendar_registry
 from service.sla.registry import UnknownCalendarError
@@ -142,6 +143,8 @@ async def deactivate_user(user_id: RowId, uow: UowDep, _: AdminUser) -> UserRead
         token.revoked_at = token.revoked_at or utcnow()
         uow.session.add(token)
     uow.session.add(user)
+    # Their claimed items would wait for them for ever: back to their authorities' queues.
+    await release_all_of(uow, user, "the user was deactivated")
     await uow.commit()
     return UserRead.model_validate(user, from_attributes=True)
 

@@ -18,6 +18,7 @@ from schemas.views import (
     MaskedContact,
     RedirectIn,
     RejectIn,
+    ReleaseIn,
     ReplyIn,
     RequestInfoIn,
     RevealIn,
@@ -25,7 +26,7 @@ from schemas.views import (
     UnlinkIn,
 )
 from service.deps import SettingsDep, StaffUser, SupervisorUser, UowDep
-from service.items import actions, linking, privacy, seen, views
+from service.items import actions, assignment, linking, privacy, seen, views
 from service.items.dependencies import ItemDep, LockedItemDep
 from service.items.queue import QueueFilter, list_queue
 from service.replies.deliveries import ReplyChannels
@@ -73,6 +74,16 @@ async def get_events(item: ItemDep, uow: UowDep) -> list[EventRead]:
     history = await views.events(uow.session, item.id)
     await uow.commit()  # the item is now seen by the caller
     return history
+
+
+@router.post("/items/{item_id}/release", response_model=ItemRead, responses=ERRORS)
+async def release(
+    item: LockedItemDep, uow: UowDep, user: StaffUser, body: ReleaseIn | None = None
+) -> ItemRead:
+    """Give a claimed item back to its authority's queue (the claimant, or a supervisor)."""
+    assignment.release(uow, item, user, body.reason if body is not None else None)
+    await uow.commit()
+    return await views.detail(uow.session, item)
 
 
 @router.post("/items/{item_id}/claim", response_model=ItemRead, responses=ERRORS)
