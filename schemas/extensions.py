@@ -24,6 +24,9 @@ class ExtensionStatus(StrEnum):
     pending = "pending"
     approved = "approved"
     declined = "declined"
+    # Never decided: the deadline it was asked for was replaced (a reopen, a restart, an
+    # interim reply) or the appeal was finished first.
+    lapsed = "lapsed"
 
 
 class DeadlineExtension(SQLModel, table=True):

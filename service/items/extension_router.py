@@ -13,11 +13,14 @@ from schemas.extensions import (
     ExtensionIn,
     ExtensionRead,
 )
+from schemas.items import Item
 from service.deps import RowId, SettingsDep, StaffUser, SupervisorUser, UowDep
+from service.errors import Conflict
 from service.items import extensions
-from service.items.dependencies import ItemDep, LockedItemDep
+from service.items.dependencies import LockedItemDep
 from service.replies.deliveries import ReplyChannels
 from service.sla.dependencies import SlaDep
+from service.sla.hooks import SlaContext
 
 router = APIRouter(prefix="/api/v1", tags=["extensions"])
 ERRORS: dict[int | str, dict[str, Any]] = {401: {}, 403: {}, 404: {}, 409: {}, 422: {}}
@@ -48,8 +51,23 @@ async def ask_extension(
 
 
 @router.get("/items/{item_id}/extensions", response_model=list[ExtensionRead], responses=ERRORS)
-async def list_item_extensions(item: ItemDep, uow: UowDep) -> list[ExtensionRead]:
-    return [_read(e) for e in await extensions.for_item(uow.session, item)]
+async def list_item_extensions(
+    item: LockedItemDep, uow: UowDep, sla: SlaDep
+) -> list[ExtensionRead]:
+    found = await extensions.for_item(uow.session, item)
+    for ext in found:
+        extensions.lapse_if_stale(uow.session, item, ext, sla.now)
+    await uow.commit()
+    return [_read(e) for e in found]
+
+
+async def _undecidable(uow: UowDep, item: Item, ext: DeadlineExtension, sla: SlaContext) -> None:
+    if extensions.lapse_if_stale(uow.session, item, ext, sla.now):
+        await uow.commit()  # recorded as lapsed, then refused
+        raise Conflict(
+            "the request lapsed: the deadline it was asked for was replaced (a reopen, a "
+            "restart or an interim reply) or the appeal finished; ask again if still needed"
+        )
 
 
 @router.post(
@@ -67,6 +85,7 @@ async def approve_extension(
     body: ExtensionDecisionIn | None = None,
 ) -> ExtensionRead:
     ext = await extensions.of_item(uow.session, item, extension_id)
+    await _undecidable(uow, item, ext, sla)
     note = body.note if body is not None else None
     await extensions.approve(
         uow, item, ext, user, sla, note=note, channels=ReplyChannels.of(settings)
@@ -89,6 +108,7 @@ async def decline_extension(
     sla: SlaDep,
 ) -> ExtensionRead:
     ext = await extensions.of_item(uow.session, item, extension_id)
+    await _undecidable(uow, item, ext, sla)
     await extensions.decline(uow, item, ext, user, sla, body.note)
     await uow.commit()
     return _read(ext)

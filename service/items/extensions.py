@@ -73,6 +73,8 @@ async def ask(
     key, due = _running_clock(item, sla.now)
     by = body.extend_by
     until = _new_deadline(item, due, by.duration, by.unit, sla, max_days)
+    for earlier in await for_item(uow.session, item):
+        lapse_if_stale(uow.session, item, earlier, sla.now)
     if await _active(uow.session, item, key) is not None:
         raise Conflict("this appeal's deadline has already been extended or is awaiting approval")
     assert user.id is not None
@@ -115,8 +117,8 @@ async def approve(
 ) -> DeadlineExtension:
     _decidable(ext, user)
     key, due = _running_clock(item, sla.now)
-    if key != ext.clock_key:
-        raise Conflict("the appeal was reopened since: its new deadline needs a request of its own")
+    if key != ext.clock_key:  # the router lapses such a request first: a guard
+        raise Conflict("the deadline this request was for has been replaced; ask again")
     # From the deadline as it is now (a pause since the request may have moved it).
     until = compute_deadline(due, ext.duration, ext.unit, engine.calendar_of(item, sla.registry))
     engine.extend(item, until, sla.registry)
@@ -184,6 +186,30 @@ async def of_item(session: AsyncSession, item: Item, ext_id: int) -> DeadlineExt
     return ext
 
 
+def _stale(item: Item, ext: DeadlineExtension) -> bool:
+    """A pending request whose deadline is gone: the appeal finished, or its resolution clock
+    stopped or was replaced by a new generation."""
+    if ext.status != ExtensionStatus.pending:
+        return False
+    if item.status in FINISHED or item.sla is None:
+        return True
+    clock = item.sla["clocks"]["resolution"]
+    return clock["stopped_at"] is not None or engine.clock_key("resolution", clock) != ext.clock_key
+
+
+def lapse_if_stale(
+    session: AsyncSession, item: Item, ext: DeadlineExtension, now: dt.datetime
+) -> bool:
+    """Close a request nobody can decide any more; True if it was."""
+    if not _stale(item, ext):
+        return False
+    ext.status, ext.decided_at = ExtensionStatus.lapsed, now
+    ext.decision_note = "the deadline it was asked for was replaced, or the appeal finished"
+    session.add(ext)
+    record(session, item, "extension_lapsed", actor="system", extension_id=ext.id)
+    return True
+
+
 async def for_item(session: AsyncSession, item: Item) -> list[DeadlineExtension]:
     stmt = (
         select(DeadlineExtension)
@@ -194,15 +220,19 @@ async def for_item(session: AsyncSession, item: Item) -> list[DeadlineExtension]
 
 
 async def pending(session: AsyncSession, user: User, limit: int) -> list[DeadlineExtension]:
-    """Requests awaiting a decision on items the user sees, oldest first."""
+    """Requests awaiting a decision on items the user sees, oldest first; requests gone stale
+    (their appeal finished or its deadline replaced) are left out."""
     stmt = (
-        select(DeadlineExtension)
+        select(DeadlineExtension, Item)
         .join(Item, col(Item.id) == col(DeadlineExtension.item_id))
-        .where(DeadlineExtension.status == ExtensionStatus.pending)
+        .where(
+            DeadlineExtension.status == ExtensionStatus.pending,
+            col(Item.status).notin_(FINISHED),
+        )
         .order_by(col(DeadlineExtension.requested_at), col(DeadlineExtension.id))
         .limit(limit)
     )
     scope = await visible_authorities(session, user)
     if scope is not None:
         stmt = stmt.where(col(Item.authority_code).in_(scope))
-    return list((await session.exec(stmt)).all())
+    return [ext for ext, item in (await session.exec(stmt)).all() if not _stale(item, ext)]

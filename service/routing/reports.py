@@ -15,7 +15,7 @@ import io
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func
+from sqlalchemy import and_, case, func, or_
 from sqlalchemy import select as sql_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -62,8 +62,8 @@ def _count(condition: Any) -> Any:
 async def routing_report(
     session: AsyncSession, user: User, *, since: dt.datetime, until: dt.datetime, group_by: str
 ) -> list[RoutingRow]:
-    """Items received in [since, until) that the router decided, within the user's scope
-    (by the authority the item has now), grouped."""
+    """Items received in [since, until) that the router decided, within the user's scope (by
+    the authority the item has now or the one the router chose), grouped."""
     status = _field("status")
     chosen = _field("authority_code")
     group = _group(group_by)
@@ -87,7 +87,10 @@ async def routing_report(
     )
     scope = await visible_authorities(session, user)
     if scope is not None:
-        stmt = stmt.where(col(Item.authority_code).in_(sorted(scope)))
+        # The items they hold now, and those the router sent them that have moved on: a
+        # supervisor must see the router's misroutes to their own authorities.
+        mine = sorted(scope)
+        stmt = stmt.where(or_(col(Item.authority_code).in_(mine), chosen.in_(mine)))
     connection = await session.connection()
     rows = [_row(key, *n) for key, *n in (await connection.execute(stmt)).all()]
     return sorted(rows, key=lambda r: r.group)

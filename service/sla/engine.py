@@ -203,9 +203,11 @@ def restart(
     sla = _edit(item)
     for name in names:
         old = sla["clocks"][name]
-        due = compute_deadline(now, old["duration"], old["unit"], cal)
+        # The policy's length, not the running clock's: an interim reply's clock is its own.
+        length = sla.get(name) or old
+        due = compute_deadline(now, length["duration"], length["unit"], cal)
         sla["clocks"][name] = _new_clock(
-            now, old["duration"], old["unit"], due, old.get("generation", 1) + 1
+            now, length["duration"], length["unit"], due, old.get("generation", 1) + 1
         )
     item.sla = sla
     sync(item, registry)
@@ -252,19 +254,26 @@ def extend(item: Item, until: dt.datetime, registry: CalendarRegistry) -> None:
 def final_after_interim(item: Item, now: dt.datetime, registry: CalendarRegistry) -> bool:
     """The policy's `after_interim`: the first interim reply sets the final answer's deadline,
     counted from it, as a new generation of the resolution clock (its alerts fire anew). Not
-    when an approved extension has set the deadline: a supervisor's decision stands."""
+    when an approved extension has set the deadline (a supervisor's decision stands), nor
+    after the deadline has passed: a late interim reply must not turn a breach into a fresh
+    clock that the compliance report would count as on time."""
     if item.sla is None or not item.sla.get("after_interim") or item.sla.get("interim_at"):
         return False  # no such rule, or the first interim reply has been given
     clock = item.sla["clocks"]["resolution"]
     if clock["stopped_at"] is not None or clock.get("extended"):
+        return False
+    due_now = _t(clock["due_at"])
+    if clock["paused_at"] is None and due_now is not None and now >= due_now:
         return False
     rule = item.sla["after_interim"]
     due = compute_deadline(now, rule["duration"], rule["unit"], calendar_of(item, registry))
     sla = _edit(item)
     generation = clock.get("generation", 1) + 1
     fresh = _new_clock(now, rule["duration"], rule["unit"], due, generation)
-    # A pause under way (a question asked before the reply) carries over to the new clock.
-    fresh["paused_at"] = clock["paused_at"]
+    # A pause under way (a question asked before the reply) carries over to the new clock,
+    # from the clock's start: the time before it was the old clock's pause.
+    if clock["paused_at"] is not None:
+        fresh["paused_at"] = _iso(max(_t(clock["paused_at"]) or now, now))
     sla["clocks"]["resolution"] = fresh
     sla["interim_at"] = _iso(now)
     item.sla = sla

@@ -189,3 +189,28 @@ async def test_another_authoritys_supervisor_sees_nothing(client, settings, make
     assert (await client.get("/api/v1/extensions", headers=stranger)).json() == []
     approve = f"/api/v1/items/{item_id}/extensions/{asked['id']}/approve"
     assert (await client.post(approve, headers=stranger)).status_code == 404
+
+
+async def test_a_request_whose_deadline_is_gone_lapses(client, settings, make_user):
+    item_id = await routed_item(client, settings)
+    responder, supervisor = await staff_of(make_user)
+    asked = (await ask(client, item_id, responder)).json()
+    reply = {"text": "Сделано", "final": True}
+    assert (
+        await client.post(f"/api/v1/items/{item_id}/reply", headers=responder, json=reply)
+    ).status_code == 200
+    # Out of the approvals queue at once; refused, and recorded as lapsed, when decided.
+    assert (await client.get("/api/v1/extensions", headers=supervisor)).json() == []
+    approve = f"/api/v1/items/{item_id}/extensions/{asked['id']}/approve"
+    r = await client.post(approve, headers=supervisor)
+    assert r.status_code == 409 and "lapsed" in r.json()["detail"]
+    listed = (await client.get(f"/api/v1/items/{item_id}/extensions", headers=responder)).json()
+    assert [e["status"] for e in listed] == ["lapsed"]
+    # Reopened: a new request for the new deadline is taken and can be approved.
+    assert (
+        await client.post(f"/api/v1/items/{item_id}/reopen", headers=supervisor)
+    ).status_code == 200
+    again = (await ask(client, item_id, responder)).json()
+    assert again["clock_key"] == "resolution#2" and again["status"] == "pending"
+    path = f"/api/v1/items/{item_id}/extensions/{again['id']}/approve"
+    assert (await client.post(path, headers=supervisor)).json()["status"] == "approved"

@@ -76,3 +76,18 @@ async def test_scoped_and_closed_to_responders(client, settings, make_user):
         REPORT, params={"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"}, headers=op
     )
     assert bad.status_code == 422 and bad.json()["field"] == "from"
+
+
+async def test_a_supervisor_sees_the_misroutes_to_their_authorities(client, settings, make_user):
+    op = await make_user("operator", "op_tsur")
+    item = await routed(client, settings, op)
+    assert item["authority_code"] == SETTLEMENT
+    r = await client.post(
+        f"/api/v1/items/{item['id']}/redirect",
+        headers=op,
+        json={"authority_code": "d_shipunovsky", "reason": "это Шипуновский район"},
+    )
+    assert r.status_code == 200, r.text
+    own = await make_user("supervisor", DISTRICT)
+    rows = (await client.get(REPORT, params={"group_by": "authority"}, headers=own)).json()["rows"]
+    assert [(r["group"], r["routed"], r["moved"]) for r in rows] == [(SETTLEMENT, 1, 1)]

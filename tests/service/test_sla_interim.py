@@ -109,3 +109,50 @@ async def test_the_rule_is_validated_like_any_clock(client, make_user):
     body = {**POLICY, "name": "none", "after_interim": None}
     r = await client.post("/api/v1/admin/sla-policies", json=body, headers=admin)
     assert r.status_code == 201 and r.json()["after_interim"] is None
+
+
+async def test_no_fresh_clock_after_a_breach_and_a_reopen_gets_the_policys_length(
+    client, settings, make_user, sessionmaker
+):
+    await policy(client, make_user)
+    late = await routed_item(client, settings)
+    async with sessionmaker() as s:
+        item = await s.get(Item, uuid.UUID(late))
+        assert item is not None and item.sla is not None
+        past = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)).isoformat()
+        sla = {**item.sla, "clocks": {**item.sla["clocks"]}}
+        sla["clocks"]["resolution"] = {**sla["clocks"]["resolution"], "due_at": past}
+        item.sla = sla
+        s.add(item)
+        await s.commit()
+    responder = await make_user("responder", SETTLEMENT)
+    after = await reply(client, late, responder)
+    assert dt.datetime.fromisoformat(after["resolution_due_at"]) == dt.datetime.fromisoformat(past)
+    assert (await clocks(sessionmaker, late))["resolution"]["generation"] == 1
+    # Interim (2 working days), final, reopen: the reopened clock is the policy's 30 days.
+    item_id = await routed_item(client, settings, text="Не горит фонарь у школы, темно")
+    await reply(client, item_id, responder)
+    await reply(client, item_id, responder, final=True)
+    supervisor = await make_user("supervisor", DISTRICT)
+    assert (
+        await client.post(f"/api/v1/items/{item_id}/reopen", headers=supervisor)
+    ).status_code == 200
+    resolution = (await clocks(sessionmaker, item_id))["resolution"]
+    assert (resolution["duration"], resolution["unit"]) == (30, "calendar_days")
+
+
+async def test_a_pause_under_way_counts_from_the_interim_reply(
+    client, settings, make_user, sessionmaker
+):
+    await policy(client, make_user)
+    item_id = await routed_item(client, settings)
+    responder = await make_user("responder", SETTLEMENT)
+    r = await client.post(
+        f"/api/v1/items/{item_id}/request-info", headers=responder, json={"question": "Какой дом?"}
+    )
+    assert r.status_code == 200
+    paused_before = (await clocks(sessionmaker, item_id))["resolution"]["paused_at"]
+    await reply(client, item_id, responder)
+    resolution = (await clocks(sessionmaker, item_id))["resolution"]
+    assert resolution["generation"] == 2 and resolution["paused_at"] is not None
+    assert resolution["paused_at"] == resolution["started_at"] > paused_before
