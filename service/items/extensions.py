@@ -87,7 +87,7 @@ async def ask(
         requested_by=user.id,
         requested_at=sla.now,
         previous_due_at=due,
-        new_due_at=until,
+        new_due_at=until.astimezone(dt.UTC),
     )
     uow.session.add(ext)
     await uow.session.flush()
@@ -124,7 +124,8 @@ async def approve(
     engine.extend(item, until, sla.registry)
     schedule_check(uow, item)
     _decide(ext, user, sla.now, ExtensionStatus.approved, note)
-    ext.previous_due_at, ext.new_due_at = due, until
+    # Stored and answered in UTC, like every moment the API returns.
+    ext.previous_due_at, ext.new_due_at = due.astimezone(dt.UTC), until.astimezone(dt.UTC)
     local = until.astimezone(engine.calendar_of(item, sla.registry).tz)
     event = record(
         uow.session,

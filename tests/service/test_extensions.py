@@ -63,6 +63,7 @@ async def test_asked_approved_and_the_deadline_moves_by_thirty_days(
     r = await client.post(approve, headers=supervisor, json={"note": "согласовано"})
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "approved" and r.json()["decision_note"] == "согласовано"
+    assert r.json()["new_due_at"].endswith("Z") and r.json()["previous_due_at"].endswith("Z")
     async with sessionmaker() as s:
         item = await s.get(Item, uuid.UUID(item_id))
         registry = await calendar_registry(s, settings.catalog_dir)
