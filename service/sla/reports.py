@@ -113,11 +113,24 @@ class _Period:
 async def sla_report(
     session: AsyncSession, user: User, *, since: dt.datetime, until: dt.datetime, group_by: str
 ) -> list[Row]:
-    """Items received in [since, until) within the user's scope, grouped. Counted by the
-    database (a year of a region is hundreds of thousands of items); only the first-response
-    waits come back, for the median."""
+    """Items received in [since, until) within the user's scope, grouped."""
+    scope = await visible_authorities(session, user)
+    return await compliance(session, scope, since=since, until=until, group_by=group_by)
+
+
+async def compliance(
+    session: AsyncSession,
+    scope: set[str] | None,
+    *,
+    since: dt.datetime,
+    until: dt.datetime,
+    group_by: str,
+) -> list[Row]:
+    """Items received in [since, until) of the authorities in `scope` (None: all), grouped.
+    Counted by the database (a year of a region is hundreds of thousands of items); only the
+    first-response waits come back, for the median."""
     group, now = getattr(Item, GROUPS[group_by]), utcnow()
-    period = _Period(group, since, until, await visible_authorities(session, user))
+    period = _Period(group, since, until, scope)
     resolved = func.coalesce(col(Item.answered_at), col(Item.closed_at))
     counts = sql_select(
         group,

@@ -12,7 +12,7 @@ from schemas.admin import BreachRead, CalendarRead, DateOverrideIn, SlaPolicyIn,
 from schemas.common import QueryMoment
 from service.deps import AdminUser, RowId, SettingsDep, StaffUser, UowDep
 from service.errors import Unprocessable
-from service.sla import reports
+from service.sla import open_data, reports
 from service.sla import service as sla_service
 from service.sla.calendars import calendar_registry
 
@@ -97,6 +97,26 @@ async def list_breaches(
     return await reports.breaches(
         uow.session, user, since=since, until=until, open_only=open_only, limit=limit
     )
+
+
+@router.get(
+    "/public/compliance",
+    response_model=open_data.OpenCompliance,
+    responses={422: {}, 200: {"content": {"text/csv": {}}}},
+    tags=["public"],
+)
+async def public_compliance(
+    request: Request,
+    uow: UowDep,
+    month: Annotated[str | None, Query(max_length=7, description="YYYY-MM")] = None,
+    fmt: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
+) -> Any:
+    """Open data: each authority's SLA compliance for a month (default: the last whole one),
+    counts only. No token needed."""
+    answer = await open_data.open_compliance(uow.session, month)
+    if fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", "")):
+        return Response(open_data.as_csv(answer), media_type="text/csv; charset=utf-8")
+    return answer
 
 
 @router.get("/reports/sla", responses={**ERRORS, 200: {"content": {"text/csv": {}}}})
