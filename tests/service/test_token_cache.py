@@ -74,3 +74,25 @@ async def test_concurrent_misses_share_one_lookup() -> None:
     )
     assert all(isinstance(r, ValueError) for r in results)
     assert cache.get("fr_bad") is None  # an error is not cached; the next request asks again
+
+
+async def test_by_default_a_revoked_token_is_refused_within_a_second(settings, make_user, client):
+    """reliability.md E4: revoked → 401 within 1 s, with the cache on as shipped."""
+    import asyncio
+
+    from service.config import Settings
+
+    admin = await make_user("admin", "op_tsur")
+    service = await make_user("service", "op_tsur", name="connector-2")
+    shipped = Settings.model_fields["auth_cache_s"].default
+    app = create_app(settings.model_copy(update={"auth_cache_s": shipped}))
+    async with app.router.lifespan_context(app):
+        headers = {"Authorization": service["Authorization"]}
+        assert (await _post(app, headers)).status_code == 202  # cached from here
+        r = await client.delete(
+            f"/api/v1/admin/users/{service['id']}",
+            headers={"Authorization": admin["Authorization"]},
+        )
+        assert r.status_code == 200, r.text
+        await asyncio.sleep(1.05)
+        assert (await _post(app, headers)).status_code == 401
