@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
@@ -25,9 +26,10 @@ from service.items.router import router as items_router
 from service.items.writer import IntakeWriter
 from service.logging import configure_logging
 from service.middleware import AccessLogMiddleware, BodyLimitMiddleware, PageCORSMiddleware
+from service.queue import INTAKE_REDIS_TIMEOUT_S
 from service.routing.router import router as routing_router
 from service.sla.router import router as sla_router
-from service.users.cache import TokenCache
+from service.users.cache import REVOCATIONS, TokenCache
 from service.widget.router import router as widget_router
 
 MAX_BODY_BYTES = 2 * 1024 * 1024
@@ -61,6 +63,7 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         app.state.intake_writer = IntakeWriter(engine, app.state.queue)
         app.state.references = References(engine)
         app.state.token_cache = TokenCache(settings.auth_cache_s)
+        watcher = asyncio.create_task(app.state.token_cache.watch(_revocations(app.state.queue)))
         # Long-lived start-up objects out of the collector's way: full collections otherwise
         # cost ~70 ms of pause in a process that imports the whole service.
         gc.freeze()
@@ -70,11 +73,20 @@ def _lifespan(settings: Settings) -> Callable[[FastAPI], AbstractAsyncContextMan
         try:
             yield
         finally:
+            watcher.cancel()
             await app.state.intake_writer.close()  # answers whatever is still waiting
             await app.state.queue.close()
             await engine.dispose()
 
     return lifespan
+
+
+def _revocations(queue: QueueClient) -> Callable[[], Awaitable[object]]:
+    async def read() -> object:
+        async with asyncio.timeout(INTAKE_REDIS_TIMEOUT_S):
+            return await queue.get(REVOCATIONS)
+
+    return read
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:

@@ -30,6 +30,7 @@ from service.items.assignment import release_all_of
 from service.items.references import page_origins
 from service.sla.calendars import calendar_registry
 from service.sla.registry import UnknownCalendarError
+from service.users.cache import announce_revocation
 from service.users.service import create_user
 
 router = APIRouter(prefix="/api/v1/admin", tags=["administration"])
@@ -132,7 +133,7 @@ async def list_users(uow: UowDep, _: AdminUser) -> list[UserRead]:
 
 
 @router.delete("/users/{user_id}", response_model=UserRead, responses=ERRORS)
-async def deactivate_user(user_id: RowId, uow: UowDep, _: AdminUser) -> UserRead:
+async def deactivate_user(user_id: RowId, uow: UowDep, _: AdminUser, request: Request) -> UserRead:
     """Deactivate a user and revoke every token at once."""
     user = await uow.session.get(User, user_id)
     if user is None:
@@ -146,6 +147,7 @@ async def deactivate_user(user_id: RowId, uow: UowDep, _: AdminUser) -> UserRead
     # Their claimed items would wait for them for ever: back to their authorities' queues.
     await release_all_of(uow, user, "the user was deactivated")
     await uow.commit()
+    await announce_revocation(request.app)
     return UserRead.model_validate(user, from_attributes=True)
 
 

@@ -80,6 +80,15 @@ class QueueClient:
             self._count_script = pool.register_script(COUNT_SCRIPT)
         return int(await self._count_script(keys=[key], args=[window_s]))
 
+    async def get(self, key: str) -> bytes | None:
+        pool = await self.pool()
+        value = await pool.get(key)
+        return value if isinstance(value, bytes) else None
+
+    async def incr(self, key: str) -> int:
+        pool = await self.pool()
+        return int(await pool.incr(key))
+
     async def pool(self) -> ArqRedis:
         """The connection pool, made once: callers that arrive while it is being made wait for
         the same one (each used to make its own, and all but the last were never closed)."""
