@@ -9,10 +9,8 @@ needs no history scan.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_
@@ -107,14 +105,3 @@ def _row(key: Any, decided: int, *counts: Any) -> RoutingRow:
         row.triage_share = round(row.triaged / row.decided, 4)
     row.mean_confidence = round(float(confidence), 4) if confidence is not None else None
     return row
-
-
-def as_csv(rows: list[RoutingRow], group_by: str) -> str:
-    out = io.StringIO()
-    fields = list(asdict(RoutingRow(group="")).keys())
-    writer = csv.DictWriter(out, fieldnames=[group_by, *fields[1:]])
-    writer.writeheader()
-    for r in rows:
-        d = asdict(r)
-        writer.writerow({group_by: d.pop("group"), **d})
-    return out.getvalue()

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import Response
 
 from schemas.admin import AssignIn, RoutingOverrideIn, RoutingOverrideRead
 from schemas.common import Page, QueryMoment
 from schemas.items import Status
 from schemas.routing import RoutingOverrideRow
 from schemas.views import ItemRead
+from service import tabular
 from service.deps import AdminUser, OperatorUser, RowId, SupervisorUser, UowDep
-from service.errors import Unprocessable
 from service.items import actions, views
 from service.items.dependencies import LockedItemDep
 from service.items.queue import QueueFilter, list_queue
@@ -110,13 +108,10 @@ async def routing_report(
 ) -> Any:
     """How often the router's choices stood: per evidence that decided, per authority it chose,
     per category or router version; items received in [from, to) (default: the last 30 days)."""
-    until = until or dt.datetime.now(dt.UTC)
-    since = since or until - dt.timedelta(days=30)
-    if since > until:
-        raise Unprocessable("`from` is after `to`", field="from")
+    since, until = tabular.period(since, until)
     rows = await reports.routing_report(
         uow.session, user, since=since, until=until, group_by=group_by
     )
-    if fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", "")):
-        return Response(reports.as_csv(rows, group_by), media_type="text/csv; charset=utf-8")
+    if tabular.wants_csv(request, fmt):
+        return tabular.grouped_csv(reports.RoutingRow, rows, group_by)
     return {"from": since, "to": until, "group_by": group_by, "rows": [r.__dict__ for r in rows]}

@@ -7,9 +7,7 @@ supervisors' report for every authority. Public, so each process keeps a month's
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import time
 from zoneinfo import ZoneInfo
 
@@ -87,12 +85,3 @@ async def open_compliance(session: AsyncSession, month: str | None) -> OpenCompl
     )
     _cache[label] = (time.monotonic() + CACHE_S, answer)
     return answer
-
-
-def as_csv(answer: OpenCompliance) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(OpenRow.model_fields))
-    writer.writeheader()
-    for row in answer.rows:
-        writer.writerow(row.model_dump())
-    return out.getvalue()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import statistics
 from collections import defaultdict
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_
@@ -173,14 +171,3 @@ async def _add_medians(session: AsyncSession, rows: dict[str, Row], period: _Per
     for key, minutes in waits.items():
         if key in rows:
             rows[key].median_first_response_min = round(statistics.median(minutes), 1)
-
-
-def as_csv(rows: list[Row], group_by: str) -> str:
-    out = io.StringIO()
-    fields = list(asdict(Row(group="")).keys())
-    writer = csv.DictWriter(out, fieldnames=[group_by, *fields[1:]])
-    writer.writeheader()
-    for r in rows:
-        d = asdict(r)
-        writer.writerow({group_by: d.pop("group"), **d})
-    return out.getvalue()

@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Query, Request
-from fastapi.responses import Response
 
 from schemas.admin import BreachRead, CalendarRead, DateOverrideIn, SlaPolicyIn, SlaPolicyRead
 from schemas.common import QueryMoment
+from service import tabular
 from service.deps import AdminUser, RowId, SettingsDep, StaffUser, UowDep
 from service.errors import Unprocessable
 from service.sla import open_data, reports
@@ -114,8 +114,9 @@ async def public_compliance(
     """Open data: each authority's SLA compliance for a month (default: the last whole one),
     counts only. No token needed."""
     answer = await open_data.open_compliance(uow.session, month)
-    if fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", "")):
-        return Response(open_data.as_csv(answer), media_type="text/csv; charset=utf-8")
+    if tabular.wants_csv(request, fmt):
+        header = list(open_data.OpenRow.model_fields)
+        return tabular.csv_response(header, (row.model_dump() for row in answer.rows))
     return answer
 
 
@@ -129,12 +130,8 @@ async def sla_report(
     group_by: Literal["authority", "category", "channel"] = "authority",
     fmt: Annotated[Literal["json", "csv"] | None, Query(alias="format")] = None,
 ) -> Any:
-    until = until or dt.datetime.now(dt.UTC)
-    since = since or until - dt.timedelta(days=30)
-    if since > until:
-        raise Unprocessable("`from` is after `to`", field="from")
+    since, until = tabular.period(since, until)
     rows = await reports.sla_report(uow.session, user, since=since, until=until, group_by=group_by)
-    wants_csv = fmt == "csv" or (fmt is None and "text/csv" in request.headers.get("accept", ""))
-    if wants_csv:
-        return Response(reports.as_csv(rows, group_by), media_type="text/csv; charset=utf-8")
+    if tabular.wants_csv(request, fmt):
+        return tabular.grouped_csv(reports.Row, rows, group_by)
     return {"from": since, "to": until, "group_by": group_by, "rows": [r.__dict__ for r in rows]}
